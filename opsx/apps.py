@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OpsxConfig(AppConfig):
+    name = "opsx"
+    verbose_name = "opsx"

@@ -1,0 +1,31 @@
+"""The Celery app. Workers and beat run `celery -A opsx worker` / `celery -A opsx beat`."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsx.settings.base")
+
+app = Celery("opsx")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# The schedule lives in code. Every entry expires, so that a beat restart or a backlog never
+# piles up stale runs of the same periodic job.
+app.conf.beat_schedule = {
+    "heartbeat": {
+        "task": "opsx.tasks.heartbeat",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+}
+
+
+@app.on_after_finalize.connect
+def _ensure_broker_folders(sender: Celery, **kwargs: object) -> None:
+    """The file-system broker (embedded default) needs its folders before the first message."""
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            os.makedirs(options[key], exist_ok=True)

@@ -1,0 +1,15 @@
+"""Filter building blocks shared by the apps' FilterSets."""
+
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    """`?team=payments&team=search`: related objects picked by slug (or another unique field)."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class SlugChoiceFilter(django_filters.ModelChoiceFilter):
+    """`?owner=alice`: one related object picked by a unique field."""

@@ -1,0 +1,78 @@
+from django import template
+from django.utils.safestring import SafeString
+
+from opsx.markdown import render_markdown
+
+register = template.Library()
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str | None) -> SafeString:
+    return render_markdown(text)
+
+
+@register.filter
+def duration(value: object) -> str:
+    """A timedelta as '2h 05m' / '3d 4h' / '45s'; empty for None."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())  # type: ignore[attr-defined]
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    days, rem = divmod(seconds, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, secs = divmod(rem, 60)
+    if days:
+        return f"{sign}{days}d {hours}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{sign}{minutes}m {secs:02d}s"
+    return f"{sign}{secs}s"
+
+
+@register.simple_tag(takes_context=True)
+def can(context: template.Context, action: str, obj: object) -> bool:
+    """{% can "change" service as can_edit %}: the permission rule, for templates."""
+    from teams import permissions
+
+    request = context.get("request")
+    return request is not None and permissions.can(request.user, action, obj)  # type: ignore[arg-type]
+
+
+@register.simple_tag(takes_context=True)
+def querystring_replace(context: template.Context, **kwargs: object) -> str:
+    """The current query string with some keys replaced (for sorting and pagination links)."""
+    query = context["request"].GET.copy()
+    for key, value in kwargs.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = value
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def widget(field: object, validate_url: str = "") -> str:
+    """Render a bound field's widget with aria-invalid and, given a URL, htmx inline validation."""
+    from django.utils.html import escape
+
+    attrs: dict[str, str] = {}
+    if field.errors:  # type: ignore[attr-defined]
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = f"{field.html_name}-errors"  # type: ignore[attr-defined]
+    if validate_url:
+        name = field.html_name  # type: ignore[attr-defined]
+        attrs.update(
+            {
+                "hx-post": escape(validate_url),
+                "hx-trigger": "change, keyup changed delay:600ms",
+                "hx-target": f"#{name}-errors",
+                "hx-swap": "innerHTML",
+                "hx-include": "closest form",
+                "hx-vals": f'{{"_validate": "{name}"}}',
+                "hx-sync": "closest form:abort",
+            }
+        )
+    return field.as_widget(attrs=attrs)  # type: ignore[attr-defined]

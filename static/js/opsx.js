@@ -1,0 +1,25 @@
+// opsx: small progressive enhancements on top of htmx. Pages work without this file.
+(function () {
+  "use strict";
+  // Keep the CSRF token fresh for htmx requests after a login in another tab rotated it.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    if (match) { event.detail.headers["X-CSRFToken"] = decodeURIComponent(match[1]); }
+  });
+  // Session expired while the page was open: go to the login page instead of swapping in nothing.
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 403 || status === 404 || status === 409 || status === 412) {
+      var box = document.getElementById("messages");
+      if (box) {
+        var p = document.createElement("p");
+        p.className = "flash flash-error";
+        p.setAttribute("role", "alert");
+        p.textContent = status === 403 ? "You are not allowed to do that." :
+          status === 404 ? "That record is gone or not shared with you." :
+          "Someone else changed this in the meantime. Reload to see their version.";
+        box.appendChild(p);
+      }
+    }
+  });
+})();

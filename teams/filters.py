@@ -1,0 +1,43 @@
+"""One FilterSet per model, shared by the HTML lists and the API."""
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from opsx.filters import SlugMultipleChoiceFilter
+from teams.models import Membership, System, Team
+
+
+class TeamFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+
+    class Meta:
+        model = Team
+        fields = ["q", "slug"]
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value) | Q(slug__icontains=value))
+
+
+class SystemFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    team = SlugMultipleChoiceFilter(
+        field_name="team__slug", to_field_name="slug", queryset=Team.objects.all(), label="Team"
+    )
+    tier = django_filters.MultipleChoiceFilter(choices=System.Tier.choices)
+    lifecycle = django_filters.MultipleChoiceFilter(choices=System.Lifecycle.choices)
+
+    class Meta:
+        model = System
+        fields = ["q", "team", "tier", "lifecycle"]
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value) | Q(slug__icontains=value))
+
+
+class MembershipFilterSet(django_filters.FilterSet):
+    team = django_filters.CharFilter(field_name="team__slug")
+    user = django_filters.CharFilter(field_name="user__username")
+
+    class Meta:
+        model = Membership
+        fields = ["team", "user", "role"]

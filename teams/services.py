@@ -1,0 +1,95 @@
+"""Writes for the organization. Callers have already checked permissions (views, viewsets)."""
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from opsx.services import model_update
+from teams.models import ApiToken, Membership, System, Team, User
+from teams.permissions import TeamRole, forget_roles
+
+TEAM_FIELDS = ["name", "slug", "description", "timezone"]
+SYSTEM_FIELDS = [
+    "name",
+    "slug",
+    "team",
+    "tier",
+    "lifecycle",
+    "description",
+    "repository_url",
+    "runbook_url",
+    "dashboard_url",
+]
+
+
+@transaction.atomic
+def team_create(
+    *, actor: User, name: str, slug: str, description: str = "", timezone: str = "UTC", lead: User | None = None
+) -> Team:
+    team = Team(name=name, slug=slug, description=description, timezone=timezone)
+    team.full_clean()
+    team.save()
+    if lead is not None:
+        membership_set(team=team, user=lead, role=TeamRole.LEAD)
+    return team
+
+
+@transaction.atomic
+def team_update(*, team: Team, data: dict[str, Any]) -> Team:
+    team, _ = model_update(instance=team, fields=TEAM_FIELDS, data=data)
+    return team
+
+
+@transaction.atomic
+def membership_set(*, team: Team, user: User, role: str = TeamRole.MEMBER) -> Membership:
+    """Add `user` to `team`, or change their role there."""
+    membership, created = Membership.objects.get_or_create(team=team, user=user, defaults={"role": role})
+    if not created and membership.role != role:
+        membership.role = role
+        membership.full_clean()
+        membership.save(update_fields=["role", "updated_at"])
+    forget_roles(user)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    user = membership.user
+    membership.delete()
+    forget_roles(user)
+
+
+@transaction.atomic
+def system_create(*, actor: User, **data: Any) -> System:
+    system = System(**{k: v for k, v in data.items() if k in SYSTEM_FIELDS})
+    system.full_clean()
+    system.save()
+    return system
+
+
+@transaction.atomic
+def system_update(*, system: System, data: dict[str, Any]) -> System:
+    system, _ = model_update(instance=system, fields=SYSTEM_FIELDS, data=data)
+    return system
+
+
+def api_token_create(*, user: User, name: str, expires_at: Any = None) -> tuple[ApiToken, str]:
+    """Create a token; returns (token, secret). The secret is not stored and cannot be shown again."""
+    secret = ApiToken.generate_key()
+    token = ApiToken(
+        user=user,
+        name=name,
+        expires_at=expires_at,
+        key_prefix=secret[: len(ApiToken.PREFIX) + 6],
+        key_hash=ApiToken.hash_key(secret),
+    )
+    token.full_clean()
+    token.save()
+    return token, secret
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    token.refresh_from_db()
+    return token

@@ -1,0 +1,215 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from opsx import panels
+from opsx.htmx import hx_redirect, is_partial
+from opsx.views import validation_response
+from teams import permissions, selectors, services
+from teams.filters import SystemFilterSet, TeamFilterSet
+from teams.forms import ApiTokenForm, MembershipForm, MembershipRoleForm, SystemForm, TeamForm
+from teams.models import ApiToken, Membership, System, Team
+from teams.permissions import Action
+
+PAGE_SIZE = 25
+
+
+def _list_page(request: HttpRequest, template: str, filterset, context: dict) -> HttpResponse:  # type: ignore[no-untyped-def]
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {**context, "filter": filterset, "page": page, "objects": page.object_list}
+    if is_partial(request):
+        return render(request, f"{template}#results", context)
+    return render(request, template, context)
+
+
+# --- teams ----------------------------------------------------------------------------------
+
+
+@vary_on_headers("HX-Request")
+def team_list(request: HttpRequest) -> HttpResponse:
+    filterset = TeamFilterSet(request.GET, queryset=selectors.team_list(user=request.user))
+    can_create = permissions.can_create(request.user, Team, [])
+    return _list_page(request, "teams/team_list.html", filterset, {"can_create": can_create})
+
+
+def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    team = permissions.get_for(request.user, Team, slug=slug)
+    memberships = team.memberships.select_related("user").order_by("-role", "user__username")
+    context = {
+        "team": team,
+        "memberships": memberships,
+        "systems": team.systems.all(),
+        "can": permissions.allowed_actions(request.user, team),
+        "membership_form": MembershipForm(team=team),
+    }
+    return render(request, "teams/team_detail.html", context)
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def team_create(request: HttpRequest) -> HttpResponse:
+    permissions.check_create(request.user, Team, [])
+    form = TeamForm(request.POST or None)
+    if request.method == "POST":
+        if response := validation_response(request, form):
+            return response
+        if form.is_valid():
+            team = services.team_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            messages.success(request, f"Team {team} created.")
+            return hx_redirect(request, team.get_absolute_url())
+    return _form_page(request, form, title="New team", cancel_url=reverse("teams:team-list"))
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def team_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    team = permissions.get_for(request.user, Team, Action.CHANGE, slug=slug)
+    form = TeamForm(request.POST or None, instance=Team.objects.get(pk=team.pk))
+    if request.method == "POST":
+        if response := validation_response(request, form):
+            return response
+        if form.is_valid():
+            team = services.team_update(team=team, data=form.cleaned_data)
+            messages.success(request, "Team saved.")
+            return hx_redirect(request, team.get_absolute_url())
+    return _form_page(request, form, title=f"Edit {team}", cancel_url=team.get_absolute_url())
+
+
+def _form_page(request: HttpRequest, form, *, title: str, cancel_url: str) -> HttpResponse:  # type: ignore[no-untyped-def]
+    context = {"form": form, "title": title, "cancel_url": cancel_url}
+    if is_partial(request):
+        return render(request, "form_page.html#form", context)
+    return render(request, "form_page.html", context)
+
+
+# --- memberships (htmx fragments on the team page) ------------------------------------------
+
+
+def _members_fragment(request: HttpRequest, team: Team, form: MembershipForm | None = None) -> HttpResponse:
+    context = {
+        "team": team,
+        "memberships": team.memberships.select_related("user").order_by("-role", "user__username"),
+        "can": permissions.allowed_actions(request.user, team),
+        "membership_form": form or MembershipForm(team=team),
+    }
+    return render(request, "teams/team_detail.html#members", context)
+
+
+@require_POST
+def membership_add(request: HttpRequest, slug: str) -> HttpResponse:
+    team = permissions.get_for(request.user, Team, slug=slug)
+    permissions.check_create(request.user, Membership, [team.pk])
+    form = MembershipForm(request.POST, team=team)
+    if form.is_valid():
+        services.membership_set(team=team, user=form.cleaned_data["user"], role=form.cleaned_data["role"])
+        form = None
+    return _members_fragment(request, team, form)
+
+
+@require_POST
+def membership_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    team = permissions.get_for(request.user, Team, slug=slug)
+    membership = permissions.get_for(request.user, Membership.objects.filter(team=team), Action.CHANGE, pk=pk)
+    form = MembershipRoleForm(request.POST, instance=membership)
+    if form.is_valid():
+        services.membership_set(team=team, user=membership.user, role=form.cleaned_data["role"])
+    return _members_fragment(request, team)
+
+
+@require_POST
+def membership_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    team = permissions.get_for(request.user, Team, slug=slug)
+    membership = permissions.get_for(request.user, Membership.objects.filter(team=team), Action.DELETE, pk=pk)
+    services.membership_remove(membership=membership)
+    return _members_fragment(request, team)
+
+
+# --- services -------------------------------------------------------------------------------
+
+
+@vary_on_headers("HX-Request")
+def service_list(request: HttpRequest) -> HttpResponse:
+    filterset = SystemFilterSet(request.GET, queryset=selectors.system_list(user=request.user))
+    can_create = permissions.is_admin(request.user) or bool(permissions.team_roles(request.user))
+    return _list_page(request, "teams/service_list.html", filterset, {"can_create": can_create})
+
+
+def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    system = permissions.get_for(request.user, System.objects.select_related("team"), slug=slug)
+    context = {
+        "service": system,
+        "can": permissions.allowed_actions(request.user, system),
+        "panels": panels.collect("service", request, system),
+    }
+    return render(request, "teams/service_detail.html", context)
+
+
+def _team_choices(request: HttpRequest):  # type: ignore[no-untyped-def]
+    if permissions.is_admin(request.user):
+        return Team.objects.all()
+    return selectors.my_teams(user=request.user)  # type: ignore[arg-type]
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def service_create(request: HttpRequest) -> HttpResponse:
+    teams = _team_choices(request)
+    if not teams.exists():
+        raise PermissionDenied("Only members of a team can create services.")
+    initial = {"team": teams.filter(slug=request.GET.get("team")).first()}
+    form = SystemForm(request.POST or None, team_choices=teams, initial=initial)
+    if request.method == "POST":
+        if response := validation_response(request, form):
+            return response
+        if form.is_valid():
+            permissions.check_create(request.user, System, [form.cleaned_data["team"].pk])
+            system = services.system_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            messages.success(request, f"Service {system} created.")
+            return hx_redirect(request, system.get_absolute_url())
+    return _form_page(request, form, title="New service", cancel_url=reverse("teams:service-list"))
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def service_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    system = permissions.get_for(request.user, System, Action.CHANGE, slug=slug)
+    teams = _team_choices(request) | Team.objects.filter(pk=system.team_id)
+    form = SystemForm(request.POST or None, instance=System.objects.get(pk=system.pk), team_choices=teams.distinct())
+    if request.method == "POST":
+        if response := validation_response(request, form):
+            return response
+        if form.is_valid():
+            new_team = form.cleaned_data["team"]
+            if new_team.pk != system.team_id:
+                permissions.check_create(request.user, System, [new_team.pk])
+            system = services.system_update(system=system, data=form.cleaned_data)
+            messages.success(request, "Service saved.")
+            return hx_redirect(request, system.get_absolute_url())
+    return _form_page(request, form, title=f"Edit {system}", cancel_url=system.get_absolute_url())
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def token_list(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        _, secret = services.api_token_create(user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        form = ApiTokenForm()
+    tokens = ApiToken.objects.filter(user=request.user)
+    return render(request, "teams/token_list.html", {"form": form, "tokens": tokens, "secret": secret})
+
+
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.api_token_revoke(token=token)
+    messages.success(request, f"Token {token.name} revoked.")
+    return hx_redirect(request, reverse("teams:token-list"))

@@ -1,0 +1,83 @@
+"""factory_boy factories, one per model. Apps append theirs below."""
+
+import factory
+from django.utils import timezone
+
+from incidents.models import ActionItem, Incident, Severity, TimelineEntry
+from teams.models import Membership, System, Team, User
+from teams.permissions import TeamRole
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    org_role = User.OrgRole.MEMBER
+    password = factory.PostGenerationMethodCall("set_password", "pw")
+
+    @factory.post_generation
+    def _save(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.save()
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.Sequence(lambda n: f"team-{n}")
+    description = "A team."
+    timezone = "UTC"
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    team = factory.SubFactory(TeamFactory)
+    role = TeamRole.MEMBER
+
+
+class SystemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = System
+
+    name = factory.Sequence(lambda n: f"Service {n}")
+    slug = factory.Sequence(lambda n: f"service-{n}")
+    team = factory.SubFactory(TeamFactory)
+    tier = 2
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Incident
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Incident {n}")
+    severity = factory.LazyFunction(lambda: Severity.objects.get(level=2))
+    team = factory.SubFactory(TeamFactory)
+    started_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(hours=3))
+
+
+class TimelineEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimelineEntry
+
+    incident = factory.SubFactory(IncidentFactory)
+    body = "Something happened."
+
+
+class ActionItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActionItem
+
+    title = factory.Sequence(lambda n: f"Action {n}")
+    team = factory.SubFactory(TeamFactory)
