@@ -65,9 +65,9 @@ test: install assets
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DJANGO_SETTINGS_MODULE=opsx.settings.test $(PY) manage.py check
-	DJANGO_SETTINGS_MODULE=opsx.settings.test $(PY) manage.py makemigrations --check --dry-run
-	DJANGO_SETTINGS_MODULE=opsx.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+	DATABASE_URL=sqlite:///:memory: DJANGO_SETTINGS_MODULE=opsx.settings.test $(PY) manage.py check
+	DATABASE_URL=sqlite:///:memory: DJANGO_SETTINGS_MODULE=opsx.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DATABASE_URL=sqlite:///:memory: DJANGO_SETTINGS_MODULE=opsx.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -3,7 +3,8 @@
 import factory
 from django.utils import timezone
 
-from incidents.models import ActionItem, Incident, Severity, TimelineEntry
+from incidents.defaults import ensure_severities
+from incidents.models import ActionItem, Incident, TimelineEntry
 from teams.models import Membership, System, Team, User
 from teams.permissions import TeamRole
 
@@ -62,7 +63,7 @@ class IncidentFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Incident {n}")
-    severity = factory.LazyFunction(lambda: Severity.objects.get(level=2))
+    severity = factory.LazyFunction(lambda: ensure_severities()[2])
     team = factory.SubFactory(TeamFactory)
     started_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(hours=3))
 

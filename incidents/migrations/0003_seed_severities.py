@@ -1,23 +1,10 @@
 from django.db import migrations
 
-SEVERITIES = [
-    (1, "SEV1", "Critical: a core customer journey is down or data is at risk for many customers. "
-                "All hands; executive updates.", True),
-    (2, "SEV2", "Major: a core journey is badly degraded, or a feature is down for a large share of customers.",
-     True),
-    (3, "SEV3", "Minor: a non-core feature is degraded, or a small share of customers is affected; "
-                "a workaround exists.", False),
-    (4, "SEV4", "Low: little or no customer impact; internal tooling or redundancy is degraded.", False),
-    (5, "SEV5", "Informational: a near miss or a cosmetic issue worth recording and learning from.", False),
-]
-
 
 def seed(apps, schema_editor):
-    Severity = apps.get_model("incidents", "Severity")
-    for level, name, description, requires_postmortem in SEVERITIES:
-        Severity.objects.get_or_create(
-            level=level, defaults={"name": name, "description": description, "requires_postmortem": requires_postmortem}
-        )
+    from incidents.defaults import ensure_severities
+
+    ensure_severities(apps.get_model("incidents", "Severity"))
 
 
 class Migration(migrations.Migration):
