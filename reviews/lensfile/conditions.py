@@ -152,7 +152,7 @@ class _Parser:
         raise ConditionSyntaxError(f"unexpected {tok[1]!r} at position {tok[2]}")
 
 
-def _flatten(kind: type[And] | type[Or], parts: list[Expr]) -> tuple[Expr, ...]:
+def _flatten(kind: type[And | Or], parts: list[Expr]) -> tuple[Expr, ...]:
     out: list[Expr] = []
     for p in parts:
         out.extend(p.operands if isinstance(p, kind) else (p,))
