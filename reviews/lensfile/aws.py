@@ -140,8 +140,6 @@ class _Reader:
         if d is None:
             return m.Lens(name="", description="", pillars=())
         schema = self.get(d, "schemaVersion", "", str)
-        if schema is not None and schema != m.SCHEMA_VERSION:
-            self.err("schemaVersion", f"must be {m.SCHEMA_VERSION!r} (got {schema!r})")
         version = d.get(VERSION_KEY)
         if version is not None and not isinstance(version, str):
             self.warnings.append(LensIssue(VERSION_KEY, "ignored: not a string"))
@@ -151,7 +149,7 @@ class _Reader:
             name=self.get(d, "name", "", str) or "",
             description=self.get(d, "description", "", str) or "",
             version_label=version,
-            schema_version=m.SCHEMA_VERSION,
+            schema_version=schema or m.SCHEMA_VERSION,  # validate() refuses any other version
             pillars=tuple(self.pillar(p, index_path("pillars", i)) for i, p in enumerate(pillars)),
         )
 

@@ -224,7 +224,10 @@ def _choice_out(c: m.Choice) -> dict[str, Any]:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Safe dumper that writes multi-line text as literal blocks."""
+    """Safe dumper that indents lists under their key and writes multi-line text as literal blocks."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        return super().increase_indent(flow, False)
 
 
 def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
