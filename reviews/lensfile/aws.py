@@ -157,11 +157,13 @@ class _Reader:
         d = self.fields(value, path, PILLAR_KEYS)
         if d is None:
             return m.Pillar(id="", name="", questions=())
+        pid = self.get(d, "id", path, str) or ""
+        name = self.get(d, "name", path, str) or ""
         questions = self.get(d, "questions", path, list)
         qpath = join_path(path, "questions")
         return m.Pillar(
-            id=self.get(d, "id", path, str) or "",
-            name=self.get(d, "name", path, str) or "",
+            id=pid,
+            name=name,
             questions=tuple(self.question(q, index_path(qpath, i)) for i, q in enumerate(questions or [])),
         )
 
@@ -169,15 +171,19 @@ class _Reader:
         d = self.fields(value, path, QUESTION_KEYS)
         if d is None:
             return m.Question(id="", title="", description="", choices=(), risk_rules=())
+        qid = self.get(d, "id", path, str) or ""
+        title = self.get(d, "title", path, str) or ""
+        description = self.get(d, "description", path, str) or ""
+        helpful = d.get("helpfulResource")
+        helpful_resource = None if helpful is None else self.resource(helpful, join_path(path, "helpfulResource"))
         choices = self.get(d, "choices", path, list) or []
         rules = self.get(d, "riskRules", path, list) or []
         cpath, rpath = join_path(path, "choices"), join_path(path, "riskRules")
-        helpful = d.get("helpfulResource")
         return m.Question(
-            id=self.get(d, "id", path, str) or "",
-            title=self.get(d, "title", path, str) or "",
-            description=self.get(d, "description", path, str) or "",
-            helpful_resource=None if helpful is None else self.resource(helpful, join_path(path, "helpfulResource")),
+            id=qid,
+            title=title,
+            description=description,
+            helpful_resource=helpful_resource,
             choices=tuple(self.choice(c, index_path(cpath, i)) for i, c in enumerate(choices)),
             risk_rules=tuple(self.rule(r, index_path(rpath, i)) for i, r in enumerate(rules)),
         )
