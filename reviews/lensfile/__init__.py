@@ -1,0 +1,111 @@
+"""Lens files: read and write operational-readiness lenses (pure Python, no Django).
+
+Two formats are supported: opsx's own YAML (``"yaml"``) and the AWS Well-Architected Tool custom
+lens JSON (``"aws"``). Both load into the same frozen :class:`Lens`, so a lens can be converted
+between them and compared by :meth:`Lens.fingerprint`. See docs/lens-format.md.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Literal
+
+from reviews.lensfile.aws import dump_aws, parse_aws
+from reviews.lensfile.conditions import ConditionSyntaxError, evaluate, parse_condition
+from reviews.lensfile.errors import LensFormatError, LensFormatWarning, LensIssue
+from reviews.lensfile.model import (
+    AdditionalResource,
+    Choice,
+    Lens,
+    Pillar,
+    Question,
+    Resource,
+    ResourceType,
+    Risk,
+    RiskRule,
+)
+from reviews.lensfile.opsx_yaml import dump_yaml, parse_yaml
+
+Format = Literal["yaml", "aws"]
+FORMATS: tuple[Format, ...] = ("yaml", "aws")
+BUILTIN_DIR = Path(__file__).resolve().parent.parent / "lenses"
+
+__all__ = [
+    "AdditionalResource",
+    "Choice",
+    "ConditionSyntaxError",
+    "Format",
+    "Lens",
+    "LensFormatError",
+    "LensFormatWarning",
+    "LensIssue",
+    "Pillar",
+    "Question",
+    "Resource",
+    "ResourceType",
+    "Risk",
+    "RiskRule",
+    "builtin_lens_path",
+    "detect_format",
+    "dump",
+    "evaluate",
+    "load",
+    "load_with_warnings",
+    "parse_condition",
+]
+
+
+def detect_format(text_or_bytes: str | bytes, filename: str | None = None) -> Format:
+    """Pick a format: by extension (``.json`` → aws, ``.yaml``/``.yml`` → yaml), else by content.
+
+    Content that starts with ``{`` (after whitespace and a byte order mark) is JSON, anything else YAML.
+    """
+    if filename:
+        suffix = Path(filename).suffix.lower()
+        if suffix == ".json":
+            return "aws"
+        if suffix in (".yaml", ".yml"):
+            return "yaml"
+    head = text_or_bytes[:64]
+    if isinstance(head, bytes):
+        head = head.decode("utf-8", errors="replace")
+    return "aws" if head.lstrip("\ufeff \t\r\n").startswith("{") else "yaml"
+
+
+def load_with_warnings(
+    text_or_bytes: str | bytes, filename: str | None = None, fmt: Format | None = None
+) -> tuple[Lens, list[LensIssue]]:
+    """Parse a lens and also return what was accepted with a warning. Raises :class:`LensFormatError`."""
+    chosen = fmt or detect_format(text_or_bytes, filename)
+    if chosen == "aws":
+        return parse_aws(text_or_bytes)
+    if chosen == "yaml":
+        return parse_yaml(text_or_bytes)
+    raise ValueError(f"unknown lens format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def load(text_or_bytes: str | bytes, filename: str | None = None, fmt: Format | None = None) -> Lens:
+    """Parse a lens file; every accepted oddity is reported as a :class:`LensFormatWarning`.
+
+    Either the whole file is valid and a :class:`Lens` is returned, or :class:`LensFormatError` is
+    raised listing every problem found.
+    """
+    lens, issues = load_with_warnings(text_or_bytes, filename=filename, fmt=fmt)
+    for issue in issues:
+        warnings.warn(str(issue), LensFormatWarning, stacklevel=2)
+    return lens
+
+
+def dump(lens: Lens, fmt: Format = "yaml") -> str:
+    """Serialise a lens; raises :class:`LensFormatError` if it is invalid or cannot be expressed in ``fmt``."""
+    if fmt == "yaml":
+        return dump_yaml(lens)
+    if fmt == "aws":
+        return dump_aws(lens)
+    raise ValueError(f"unknown lens format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def builtin_lens_path(name: str = "operational-readiness") -> Path:
+    """Path of a lens shipped with opsx in ``reviews/lenses/``."""
+    return BUILTIN_DIR / f"{name}.yaml"

@@ -1,0 +1,562 @@
+"""Tests for reviews.lensfile: pure Python, no database."""
+
+from __future__ import annotations
+
+import copy
+import json
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reviews.lensfile import (
+    LensFormatError,
+    LensFormatWarning,
+    Resource,
+    Risk,
+    builtin_lens_path,
+    detect_format,
+    dump,
+    evaluate,
+    load,
+    load_with_warnings,
+)
+from reviews.lensfile import model as m
+from reviews.lensfile.conditions import ConditionSyntaxError, canonical, parse_condition
+from reviews.lensfile.opsx_yaml import schema_validator
+
+SHARED_LENSES = Path(__file__).resolve().parents[3] / "shared" / "data" / "lenses"
+SHARED_FILES = sorted(SHARED_LENSES.glob("*.json")) if SHARED_LENSES.is_dir() else []
+needs_shared = pytest.mark.skipif(
+    not SHARED_FILES, reason=f"shared lens files not found in {SHARED_LENSES} (repo is not beside shared/)"
+)
+
+
+def aws_doc() -> dict[str, Any]:
+    """A small valid AWS custom lens: two pillars, one question each."""
+
+    def question(qid: str) -> dict[str, Any]:
+        return {
+            "id": qid,
+            "title": "Is it ready?",
+            "description": "A question.",
+            "choices": [
+                {"id": "alpha", "title": "Alpha", "improvementPlan": {"displayText": "Do alpha."}},
+                {"id": "beta", "title": "Beta", "improvementPlan": {"displayText": "Do beta.", "url": "https://x.test"}},
+                {"id": "gamma", "title": "Gamma", "improvementPlan": {"displayText": "Do gamma."}},
+                {"id": f"{qid}_no", "title": "None of these"},
+            ],
+            "riskRules": [
+                {"condition": "alpha && beta", "risk": "NO_RISK"},
+                {"condition": "gamma", "risk": "MEDIUM_RISK"},
+                {"condition": "default", "risk": "HIGH_RISK"},
+            ],
+        }
+
+    return {
+        "schemaVersion": "2021-11-01",
+        "name": "Test lens",
+        "description": "For tests.",
+        "pillars": [
+            {"id": "pillar_one", "name": "One", "questions": [question("q_one")]},
+            {"id": "pillar_two", "name": "Two", "questions": [question("q_two")]},
+        ],
+    }
+
+
+def load_aws(doc: dict[str, Any]) -> m.Lens:
+    return load(json.dumps(doc, indent=2), fmt="aws")
+
+
+def aws_errors(doc: dict[str, Any]) -> list[str]:
+    with pytest.raises(LensFormatError) as excinfo:
+        load_aws(doc)
+    return [str(e) for e in excinfo.value.errors]
+
+
+def yaml_errors(text: str) -> list[str]:
+    with pytest.raises(LensFormatError) as excinfo:
+        load(text, fmt="yaml")
+    return [str(e) for e in excinfo.value.errors]
+
+
+def small_yaml() -> str:
+    return dump(load_aws(aws_doc()), "yaml")
+
+
+# --- real files ---------------------------------------------------------------------------------
+
+
+@needs_shared
+@pytest.mark.parametrize("path", SHARED_FILES, ids=lambda p: p.name)
+def test_shared_lens_files_import(path: Path) -> None:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    lens, _ = load_with_warnings(path.read_bytes(), filename=path.name)
+    assert lens.name == raw["name"]
+    assert len(lens.questions()) == sum(len(p["questions"]) for p in raw["pillars"])
+    assert all(q.risk_rules[-1].is_default for q in lens.questions())
+
+
+@needs_shared
+def test_shared_lens_oddities_are_reported_not_lost() -> None:
+    orr = SHARED_LENSES / "ORR-Lens__ORR-Whitepaper-Sample-PUBLISHED.json"
+    lens, issues = load_with_warnings(orr.read_bytes(), filename=orr.name)
+    choice = lens.pillars[0].questions[3].choices[1]
+    assert choice.helpful_resource is not None
+    assert choice.helpful_resource.url == "https://aws.amazon.com/builders-library/timeouts-retries-and-backoff-with-jitter/"
+    assert [str(i) for i in issues] == [
+        "pillars[0].questions[3].choices[1].helpfulResource.Url: read as 'url' (keys are case-sensitive)"
+    ]
+    s3 = SHARED_LENSES / "Amazon-S3-Lens__Amazon_S3_Lens.json"
+    s3_lens, s3_issues = load_with_warnings(s3.read_bytes(), filename=s3.name)
+    assert s3_lens.version_label == "v3.1.0"
+    assert [str(i) for i in s3_issues] == ["_note: unknown key ignored"]
+
+
+@needs_shared
+@pytest.mark.parametrize("path", SHARED_FILES, ids=lambda p: p.name)
+def test_shared_lens_round_trips(path: Path) -> None:
+    lens, _ = load_with_warnings(path.read_bytes(), filename=path.name)
+    via_aws = load(dump(lens, "aws"), fmt="aws")
+    via_yaml = load(dump(lens, "yaml"), fmt="yaml")
+    back_to_aws = load(dump(via_yaml, "aws"), fmt="aws")
+    assert via_aws == lens
+    assert via_yaml.fingerprint() == lens.fingerprint()
+    assert back_to_aws.fingerprint() == lens.fingerprint()
+
+
+# --- built-in lens ------------------------------------------------------------------------------
+
+
+def test_builtin_lens_validates_without_warnings() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lens = load(builtin_lens_path().read_bytes(), filename="operational-readiness.yaml")
+    assert lens.name == "Operational Readiness"
+    assert [p.name for p in lens.pillars] == ["Organization", "Prepare", "Operate", "Evolve"]
+    questions = lens.questions()
+    assert len(questions) >= 25
+    for q in questions:
+        real = [c for c in q.choices if not c.is_none_of_these]
+        assert 3 <= len(real) <= 6, q.id
+        assert len(q.choices) - len(real) == 1, q.id
+        assert q.helpful_resource is not None, q.id
+        assert all(c.improvement_plan is not None for c in real), q.id
+        assert q.risk_rules[-1].is_default, q.id
+        assert evaluate(q, [c.id for c in real]) == Risk.NO_RISK, q.id
+        assert evaluate(q, [q.choices[-1].id]) != Risk.NO_RISK, q.id
+    risks = {r.risk for q in questions for r in q.risk_rules}
+    assert risks == set(Risk)
+
+
+def test_builtin_lens_round_trips_across_formats() -> None:
+    lens = load(builtin_lens_path().read_text(encoding="utf-8"), fmt="yaml")
+    assert load(dump(lens, "yaml"), fmt="yaml") == lens
+    assert load(dump(lens, "aws"), fmt="aws").fingerprint() == lens.fingerprint()
+    aws_then_yaml = load(dump(load(dump(lens, "aws")), "yaml"))
+    assert aws_then_yaml.fingerprint() == lens.fingerprint()
+
+
+# --- round trips on the small lens --------------------------------------------------------------
+
+
+def test_round_trip_aws_to_aws() -> None:
+    lens = load_aws(aws_doc())
+    text = dump(lens, "aws")
+    assert json.loads(text) == aws_doc()
+    assert load(text).fingerprint() == lens.fingerprint()
+
+
+def test_round_trip_yaml_to_yaml_and_aws_yaml_aws() -> None:
+    lens = load_aws(aws_doc())
+    yaml_text = dump(lens, "yaml")
+    assert yaml_text.startswith("format: opsx-lens/v1\n")
+    from_yaml = load(yaml_text)
+    assert from_yaml == lens
+    assert load(dump(from_yaml, "yaml")).fingerprint() == lens.fingerprint()
+    assert json.loads(dump(from_yaml, "aws")) == aws_doc()
+
+
+def test_version_label_survives_both_formats() -> None:
+    doc = aws_doc()
+    doc["_version"] = "2.1"
+    lens = load_aws(doc)
+    assert lens.version_label == "2.1"
+    assert "version: '2.1'" in dump(lens, "yaml")
+    assert load(dump(lens, "yaml")).version_label == "2.1"
+
+
+def test_multiline_text_round_trips_through_yaml() -> None:
+    doc = aws_doc()
+    doc["description"] = "Line one.\n\n  Indented line with trailing space \nlast"
+    lens = load_aws(doc)
+    assert load(dump(lens, "yaml")).description == doc["description"]
+
+
+# --- invalid AWS files: exact error strings ----------------------------------------------------
+
+
+def test_unknown_choice_id_in_condition() -> None:
+    doc = aws_doc()
+    doc["pillars"][0]["questions"][0]["riskRules"][1]["condition"] = "gamma || x"
+    assert aws_errors(doc) == ["pillars[0].questions[0].riskRules[1].condition: unknown choice id 'x'"]
+
+
+def test_duplicate_question_id() -> None:
+    doc = aws_doc()
+    doc["pillars"][1]["questions"][0]["id"] = "q_one"
+    doc["pillars"][1]["questions"][0]["choices"][3]["id"] = "q_one_no"
+    assert aws_errors(doc) == [
+        "pillars[1].questions[0].id: duplicate question id 'q_one' (first used at pillars[0].questions[0].id)"
+    ]
+
+
+def test_missing_required_field() -> None:
+    doc = aws_doc()
+    del doc["pillars"][0]["questions"][0]["title"]
+    assert aws_errors(doc) == ["pillars[0].questions[0].title: required field is missing"]
+
+
+def test_bad_risk_value() -> None:
+    doc = aws_doc()
+    doc["pillars"][0]["questions"][0]["riskRules"][0]["risk"] = "LOW_RISK"
+    assert aws_errors(doc) == [
+        "pillars[0].questions[0].riskRules[0].risk: must be one of HIGH_RISK, MEDIUM_RISK, NO_RISK (got 'LOW_RISK')"
+    ]
+
+
+def test_too_long_name() -> None:
+    doc = aws_doc()
+    doc["name"] = "n" * 129
+    assert aws_errors(doc) == ["name: must be at most 128 characters (got 129)"]
+    doc["name"] = "n" * 128
+    assert load_aws(doc).name == "n" * 128
+
+
+def test_malformed_json_reports_line_and_column() -> None:
+    text = '{\n  "schemaVersion": "2021-11-01"\n  "name": "x"\n}'
+    with pytest.raises(LensFormatError) as excinfo:
+        load(text, fmt="aws")
+    assert str(excinfo.value) == "line 3, column 3: invalid JSON: Expecting ',' delimiter"
+
+
+def test_trailing_comma_is_refused_with_a_clear_reason() -> None:
+    text = json.dumps(aws_doc(), indent=2)
+    text = text.replace('"description": "For tests."', '"description": "For tests.",', 1)
+    text = text.replace('"For tests.",,', '"For tests.",')
+    bad = text[: text.rindex("]")] + "],\n}"
+    with pytest.raises(LensFormatError) as excinfo:
+        load(bad, fmt="aws")
+    message = str(excinfo.value)
+    assert message.startswith(f"line {bad.count(chr(10)) + 1}, column 1: invalid JSON: ")
+    assert message.endswith("trailing comma is not allowed")
+
+
+def test_nan_and_duplicate_keys_are_refused() -> None:
+    with pytest.raises(LensFormatError, match="NaN is not a JSON value"):
+        load('{"name": NaN}', fmt="aws")
+    with pytest.raises(LensFormatError, match="key 'name' repeated in one object"):
+        load('{"name": "a", "name": "b"}', fmt="aws")
+
+
+def test_byte_order_mark_is_skipped_with_a_warning() -> None:
+    raw = b"\xef\xbb\xbf" + json.dumps(aws_doc()).encode("utf-8")
+    with pytest.warns(LensFormatWarning, match="byte order mark skipped"):
+        lens = load(raw)
+    assert lens.name == "Test lens"
+
+
+def test_unknown_keys_are_ignored_with_a_warning() -> None:
+    doc = aws_doc()
+    doc["_notes"] = "kept by authors"
+    doc["pillars"][0]["colour"] = "blue"
+    with pytest.warns(LensFormatWarning) as record:
+        lens = load_aws(doc)
+    assert [str(w.message) for w in record] == ["_notes: unknown key ignored", "pillars[0].colour: unknown key ignored"]
+    assert lens == load_aws(aws_doc())
+
+
+def test_key_given_in_two_capitalisations_is_refused() -> None:
+    doc = aws_doc()
+    plan = doc["pillars"][0]["questions"][0]["choices"][1]["improvementPlan"]
+    plan["URL"] = "https://other.test"
+    assert aws_errors(doc) == [
+        "pillars[0].questions[0].choices[1].improvementPlan.URL: key 'url' given twice with different capitalisation"
+    ]
+
+
+def test_several_errors_are_reported_together_one_line_each() -> None:
+    doc = aws_doc()
+    doc["schemaVersion"] = "2020-01-01"
+    q = doc["pillars"][0]["questions"][0]
+    q["choices"][0]["id"] = "a"
+    del q["choices"][2]["improvementPlan"]
+    q["choices"][1]["improvementPlan"]["url"] = "ftp://x.test"
+    q["riskRules"] = [{"condition": "beta &&", "risk": "NO_RISK"}, {"condition": "beta", "risk": "NO_RISK"}]
+    with pytest.raises(LensFormatError) as excinfo:
+        load_aws(doc)
+    assert str(excinfo.value).splitlines() == [
+        "schemaVersion: must be '2021-11-01' (got '2020-01-01')",
+        "pillars[0].questions[0].choices[0].id: must be 3-128 characters, only letters, digits and underscores",
+        "pillars[0].questions[0].choices[1].improvementPlan.url: must start with http:// or https:// and contain no spaces",
+        "pillars[0].questions[0].choices[2].improvementPlan: required field is missing",
+        ("pillars[0].questions[0].riskRules[0].condition: invalid condition: "
+        "condition ends where a choice id or '(' was expected"),
+        ("pillars[0].questions[0].riskRules[1].risk: risk NO_RISK already used by pillars[0].questions[0].riskRules[0]; "
+        "one rule per risk level"),
+        "pillars[0].questions[0].riskRules: a 'default' rule is required",
+    ]
+
+
+def test_limits_from_the_specification() -> None:
+    doc = aws_doc()
+    q = doc["pillars"][0]["questions"][0]
+    q["choices"][0]["additionalResources"] = [
+        {"type": "HELPFUL_RESOURCE", "content": [{"displayText": f"r{i}"} for i in range(6)]},
+        {"type": "OTHER", "content": []},
+    ]
+    q["riskRules"].insert(0, {"condition": "alpha", "risk": "MEDIUM_RISK"})
+    assert aws_errors(doc) == [
+        ("pillars[0].questions[0].choices[0].additionalResources[1].type: "
+        "must be one of HELPFUL_RESOURCE, IMPROVEMENT_PLAN (got 'OTHER')"),
+    ]
+    q["choices"][0]["additionalResources"].pop()
+    assert aws_errors(doc) == [
+        "pillars[0].questions[0].choices[0].additionalResources: at most 5 HELPFUL_RESOURCE items allowed (got 6)",
+        "pillars[0].questions[0].riskRules: at most 3 allowed (got 4)",
+        ("pillars[0].questions[0].riskRules[2].risk: risk MEDIUM_RISK already used by "
+        "pillars[0].questions[0].riskRules[0]; one rule per risk level"),
+    ]
+
+
+def test_none_of_these_choice_needs_no_improvement_plan_but_others_do() -> None:
+    lens = load_aws(aws_doc())
+    none_choice = lens.pillars[0].questions[0].choices[3]
+    assert none_choice.is_none_of_these and none_choice.improvement_plan is None
+    assert not lens.pillars[0].questions[0].choices[0].is_none_of_these
+
+
+def test_rule_after_default_is_accepted_but_warned_about() -> None:
+    doc = aws_doc()
+    rules = doc["pillars"][0]["questions"][0]["riskRules"]
+    rules.append(rules.pop(1))
+    lens, issues = load_with_warnings(json.dumps(doc))
+    assert [str(i) for i in issues] == [
+        ("pillars[0].questions[0].riskRules[2]: unreachable: comes after the default rule at "
+        "pillars[0].questions[0].riskRules[1]")
+    ]
+    assert evaluate(lens.pillars[0].questions[0], ["gamma"]) == Risk.HIGH_RISK
+
+
+# --- invalid YAML files -------------------------------------------------------------------------
+
+
+def test_yaml_unknown_choice_id_in_condition() -> None:
+    text = small_yaml().replace("condition: gamma\n", "condition: gamma || x\n", 1)
+    assert yaml_errors(text) == ["pillars[0].questions[0].risk_rules[1].condition: unknown choice id 'x'"]
+
+
+def test_yaml_structure_errors_use_yaml_keys() -> None:
+    text = small_yaml().replace("name: Test lens", "name: " + "n" * 129, 1)
+    text = text.replace("        title: Is it ready?\n", "", 1)
+    text = text.replace("risk: NO_RISK", "risk: no_risk", 1)
+    text = text.replace("format: opsx-lens/v1\n", "format: opsx-lens/v1\ncolour: blue\n", 1)
+    assert yaml_errors(text) == [
+        "colour: unknown key",
+        "name: must be at most 128 characters (got 129)",
+        "pillars[0].questions[0].title: required field is missing",
+        "pillars[0].questions[0].risk_rules[0].risk: must be one of HIGH_RISK, MEDIUM_RISK, NO_RISK (got 'no_risk')",
+    ]
+
+
+def test_yaml_duplicate_question_id() -> None:
+    text = small_yaml().replace("id: q_two", "id: q_one", 1).replace("id: q_two_no", "id: q_one_no", 1)
+    assert yaml_errors(text) == [
+        "pillars[1].questions[0].id: duplicate question id 'q_one' (first used at pillars[0].questions[0].id)"
+    ]
+
+
+def test_yaml_syntax_error_and_repeated_key_report_lines() -> None:
+    assert yaml_errors("format: opsx-lens/v1\nname: [unclosed\n") == [
+        "line 3, column 1: invalid YAML: expected ',' or ']', but got '<stream end>'"
+    ]
+    assert yaml_errors("format: opsx-lens/v1\nname: a\nname: b\n") == [
+        "line 3, column 1: invalid YAML: key 'name' repeated in one mapping"
+    ]
+
+
+def test_yaml_non_string_scalars_are_refused() -> None:
+    text = small_yaml().replace("format: opsx-lens/v1\n", "format: opsx-lens/v1\nversion: 1.0\n", 1)
+    assert yaml_errors(text) == ["version: must be a string"]
+
+
+def test_yaml_schema_limits_match_model_constants() -> None:
+    props = schema_validator().schema
+    defs = props["$defs"]
+    assert props["properties"]["pillars"]["maxItems"] == m.MAX_PILLARS
+    assert defs["pillar"]["properties"]["questions"]["maxItems"] == m.MAX_QUESTIONS_PER_PILLAR
+    assert defs["question"]["properties"]["choices"]["maxItems"] == m.MAX_CHOICES_PER_QUESTION
+    assert defs["question"]["properties"]["risk_rules"]["maxItems"] == m.MAX_RISK_RULES
+    assert defs["name"]["maxLength"] == m.MAX_NAME
+    assert defs["text"]["maxLength"] == m.MAX_TEXT
+    assert props["properties"]["version"]["maxLength"] == m.MAX_VERSION_LABEL
+
+
+# --- conditions ---------------------------------------------------------------------------------
+
+
+def question_with_rules(*rules: tuple[str, Risk]) -> m.Question:
+    return m.Question(
+        id="q_test",
+        title="T",
+        description="",
+        choices=tuple(m.Choice(id=c, title=c, improvement_plan=Resource("fix")) for c in ("aaa", "bbb", "ccc"))
+        + (m.Choice(id="q_test_no", title="None", is_none_of_these=True),),
+        risk_rules=tuple(m.RiskRule(condition=c, risk=r) for c, r in rules),
+    )
+
+
+def truth(condition: str, selected: set[str]) -> bool:
+    return parse_condition(condition).evaluate(frozenset(selected))
+
+
+def test_and_binds_tighter_than_or() -> None:
+    # a || b && c  ==  a || (b && c), not (a || b) && c
+    assert truth("aaa || bbb && ccc", {"aaa"}) is True
+    assert truth("(aaa || bbb) && ccc", {"aaa"}) is False
+    assert truth("bbb && ccc || aaa", {"aaa"}) is True
+    assert truth("aaa || bbb && ccc", {"bbb"}) is False
+
+
+def test_negation_and_parentheses() -> None:
+    assert truth("!aaa", set()) is True
+    assert truth("!aaa", {"aaa"}) is False
+    assert truth("!aaa && bbb", {"bbb"}) is True
+    assert truth("!(aaa && bbb)", {"aaa", "bbb"}) is False
+    assert truth("!(aaa && bbb)", {"aaa"}) is True
+    assert truth("!!aaa", {"aaa"}) is True
+    assert truth("((aaa))", {"aaa"}) is True
+
+
+def test_specification_example_behaviour() -> None:
+    q = question_with_rules(
+        ("aaa && bbb && ccc", Risk.NO_RISK),
+        ("((aaa || bbb) && ccc) || (!aaa && ccc)", Risk.MEDIUM_RISK),
+        ("default", Risk.HIGH_RISK),
+    )
+    assert evaluate(q, ["aaa", "bbb", "ccc"]) == Risk.NO_RISK
+    assert evaluate(q, ["aaa", "ccc"]) == Risk.MEDIUM_RISK
+    assert evaluate(q, ["ccc"]) == Risk.MEDIUM_RISK
+    assert evaluate(q, ["aaa", "bbb"]) == Risk.HIGH_RISK
+    assert evaluate(q, []) == Risk.HIGH_RISK
+
+
+def test_first_matching_rule_wins() -> None:
+    q = question_with_rules(("aaa", Risk.MEDIUM_RISK), ("aaa && bbb", Risk.NO_RISK), ("default", Risk.HIGH_RISK))
+    assert evaluate(q, ["aaa", "bbb"]) == Risk.MEDIUM_RISK
+    reordered = replace(q, risk_rules=(q.risk_rules[1], q.risk_rules[0], q.risk_rules[2]))
+    assert evaluate(reordered, ["aaa", "bbb"]) == Risk.NO_RISK
+
+
+def test_default_applies_when_nothing_else_matches() -> None:
+    q = question_with_rules(("aaa", Risk.NO_RISK), ("default", Risk.MEDIUM_RISK))
+    assert evaluate(q, ["bbb"]) == Risk.MEDIUM_RISK
+    assert evaluate(q, ["q_test_no"]) == Risk.MEDIUM_RISK
+    assert isinstance(parse_condition("  default "), type(parse_condition("default")))
+
+
+def test_evaluate_refuses_bad_selections() -> None:
+    q = question_with_rules(("default", Risk.NO_RISK))
+    with pytest.raises(ValueError, match="has no choice 'zzz'"):
+        evaluate(q, ["zzz"])
+    with pytest.raises(ValueError, match="cannot be combined"):
+        evaluate(q, ["aaa", "q_test_no"])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "condition is empty"),
+        ("aaa &&", "condition ends where a choice id or '(' was expected"),
+        ("(aaa", "missing ')' at the end"),
+        ("aaa bbb", "unexpected 'bbb' at position 5"),
+        ("aaa & bbb", "unexpected character '&' at position 5"),
+        ("aaa)", "unexpected ')' at position 4"),
+        ("aaa and bbb", "unexpected 'and' at position 5"),
+    ],
+)
+def test_condition_syntax_errors(text: str, message: str) -> None:
+    with pytest.raises(ConditionSyntaxError) as excinfo:
+        parse_condition(text)
+    assert str(excinfo.value) == message
+
+
+def test_canonical_condition_text() -> None:
+    assert canonical("((aaa||bbb))&&ccc") == "(aaa || bbb) && ccc"
+    assert canonical("aaa && (bbb && ccc)") == "aaa && bbb && ccc"
+    assert canonical("!(aaa)") == "!aaa"
+
+
+# --- fingerprints -------------------------------------------------------------------------------
+
+
+def test_fingerprint_equal_for_identical_lenses() -> None:
+    one, two = load_aws(aws_doc()), load_aws(aws_doc())
+    assert one is not two
+    assert one.fingerprint() == two.fingerprint()
+    assert len(one.fingerprint()) == 64
+    spaced = aws_doc()
+    spaced["pillars"][0]["questions"][0]["riskRules"][0]["condition"] = "(alpha&&beta)"
+    assert load_aws(spaced).fingerprint() == one.fingerprint()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.__setitem__("description", "Changed."),
+        lambda d: d["pillars"][0]["questions"][0]["choices"][0].__setitem__("title", "Alpha!"),
+        lambda d: d["pillars"][0]["questions"][0]["riskRules"][1].__setitem__("condition", "gamma || alpha"),
+        lambda d: d["pillars"][1]["questions"][0]["riskRules"][2].__setitem__("risk", "MEDIUM_RISK")
+        or d["pillars"][1]["questions"][0]["riskRules"][1].__setitem__("risk", "HIGH_RISK"),
+        lambda d: d.__setitem__("_version", "2"),
+        lambda d: d["pillars"].reverse(),
+    ],
+    ids=["description", "choice-title", "condition", "risk", "version", "pillar-order"],
+)
+def test_fingerprint_changes_with_content(change: Any) -> None:
+    changed = copy.deepcopy(aws_doc())
+    change(changed)
+    assert load_aws(changed).fingerprint() != load_aws(aws_doc()).fingerprint()
+
+
+# --- load / dump plumbing -----------------------------------------------------------------------
+
+
+def test_detect_format() -> None:
+    assert detect_format("{}", None) == "aws"
+    assert detect_format(b"\xef\xbb\xbf  {", None) == "aws"
+    assert detect_format("format: opsx-lens/v1", None) == "yaml"
+    assert detect_format("{}", "lens.yaml") == "yaml"
+    assert detect_format("format: x", "lens.JSON") == "aws"
+
+
+def test_aws_export_refuses_question_improvement_plan() -> None:
+    lens = load_aws(aws_doc())
+    q = replace(lens.pillars[0].questions[0], improvement_plan=Resource("Improve the whole area."))
+    changed = replace(lens, pillars=(replace(lens.pillars[0], questions=(q,)), lens.pillars[1]))
+    assert load(dump(changed, "yaml")) == changed
+    with pytest.raises(LensFormatError) as excinfo:
+        dump(changed, "aws")
+    assert str(excinfo.value) == (
+        "pillars[0].questions[0].improvementPlan: the AWS format has no question-level improvement plan"
+    )
+
+
+def test_dump_refuses_invalid_lens_and_unknown_format() -> None:
+    lens = load_aws(aws_doc())
+    with pytest.raises(LensFormatError, match="^name: must not be empty$"):
+        dump(replace(lens, name=""), "yaml")
+    with pytest.raises(ValueError, match="unknown lens format 'xml'"):
+        dump(lens, "xml")  # type: ignore[arg-type]
