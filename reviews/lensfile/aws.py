@@ -77,9 +77,9 @@ def _describe(exc: json.JSONDecodeError) -> str:
     text, pos = exc.doc, exc.pos
     reason = exc.msg
     before = text[:pos].rstrip()
-    if before.endswith(",") and text[pos:pos + 1] in ("}", "]"):
+    if before.endswith(",") and text[pos : pos + 1] in ("}", "]"):
         reason = "trailing comma is not allowed"
-    elif text[pos:pos + 2] in ("//", "/*"):
+    elif text[pos : pos + 2] in ("//", "/*"):
         reason = "comments are not allowed"
     return f"line {exc.lineno}, column {exc.colno}: invalid JSON: {reason}"
 
@@ -223,7 +223,9 @@ class _Reader:
                 self.err(ipath, "needs a displayText")
             else:
                 content.append(res)
-        return m.AdditionalResource(type=m.ResourceType(rtype or m.ResourceType.HELPFUL_RESOURCE), content=tuple(content))
+        return m.AdditionalResource(
+            type=m.ResourceType(rtype or m.ResourceType.HELPFUL_RESOURCE), content=tuple(content)
+        )
 
     def rule(self, value: Any, path: str) -> m.RiskRule:
         d = self.fields(value, path, RULE_KEYS)

@@ -75,7 +75,7 @@ def _decode(data: str | bytes) -> Any:
             raise LensFormatError([LensIssue("", f"file is not valid UTF-8 (byte {exc.start})")]) from None
     try:
         # Safe: _StrictSafeLoader is yaml.SafeLoader plus a repeated-key check.
-        return yaml.load(data, Loader=_StrictSafeLoader)
+        return yaml.load(data, Loader=_StrictSafeLoader)  # noqa: S506
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

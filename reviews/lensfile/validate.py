@@ -148,8 +148,10 @@ class _Checker:
     def choice(self, path: str, c: m.Choice) -> None:
         self.text(join_path(path, "title"), c.title, m.MAX_TITLE, required=True)
         if c.is_none_of_these != c.id.endswith(m.NONE_OF_THESE_SUFFIX):
-            self.err(join_path(path, "id"), f"a 'None of these' choice, and only it, has an id ending in "
-                                            f"{m.NONE_OF_THESE_SUFFIX!r}")
+            self.err(
+                join_path(path, "id"),
+                f"a 'None of these' choice, and only it, has an id ending in {m.NONE_OF_THESE_SUFFIX!r}",
+            )
         self.resource(join_path(path, self.k.helpful_resource), c.helpful_resource)
         if c.improvement_plan is None and not c.is_none_of_these:
             self.err(join_path(path, self.k.improvement_plan), MSG_REQUIRED)
@@ -179,8 +181,10 @@ class _Checker:
             if default_at is not None:
                 self.warnings.append(LensIssue(rpath, f"unreachable: comes after the default rule at {default_at}"))
             if rule.risk in seen_risk:
-                self.err(join_path(rpath, "risk"), f"risk {rule.risk} already used by {seen_risk[rule.risk]}; "
-                                                   "one rule per risk level")
+                self.err(
+                    join_path(rpath, "risk"),
+                    f"risk {rule.risk} already used by {seen_risk[rule.risk]}; one rule per risk level",
+                )
             else:
                 seen_risk[rule.risk] = rpath
             try:

@@ -44,7 +44,11 @@ def aws_doc() -> dict[str, Any]:
             "description": "A question.",
             "choices": [
                 {"id": "alpha", "title": "Alpha", "improvementPlan": {"displayText": "Do alpha."}},
-                {"id": "beta", "title": "Beta", "improvementPlan": {"displayText": "Do beta.", "url": "https://x.test"}},
+                {
+                    "id": "beta",
+                    "title": "Beta",
+                    "improvementPlan": {"displayText": "Do beta.", "url": "https://x.test"},
+                },
                 {"id": "gamma", "title": "Gamma", "improvementPlan": {"displayText": "Do gamma."}},
                 {"id": f"{qid}_no", "title": "None of these"},
             ],
@@ -105,7 +109,10 @@ def test_shared_lens_oddities_are_reported_not_lost() -> None:
     lens, issues = load_with_warnings(orr.read_bytes(), filename=orr.name)
     choice = lens.pillars[0].questions[3].choices[1]
     assert choice.helpful_resource is not None
-    assert choice.helpful_resource.url == "https://aws.amazon.com/builders-library/timeouts-retries-and-backoff-with-jitter/"
+    assert (
+        choice.helpful_resource.url
+        == "https://aws.amazon.com/builders-library/timeouts-retries-and-backoff-with-jitter/"
+    )
     assert [str(i) for i in issues] == [
         "pillars[0].questions[3].choices[1].helpfulResource.Url: read as 'url' (keys are case-sensitive)"
     ]
@@ -300,12 +307,19 @@ def test_several_errors_are_reported_together_one_line_each() -> None:
     assert str(excinfo.value).splitlines() == [
         "schemaVersion: must be '2021-11-01' (got '2020-01-01')",
         "pillars[0].questions[0].choices[0].id: must be 3-128 characters, only letters, digits and underscores",
-        "pillars[0].questions[0].choices[1].improvementPlan.url: must start with http:// or https:// and contain no spaces",
+        (
+            "pillars[0].questions[0].choices[1].improvementPlan.url: "
+            "must start with http:// or https:// and contain no spaces"
+        ),
         "pillars[0].questions[0].choices[2].improvementPlan: required field is missing",
-        ("pillars[0].questions[0].riskRules[0].condition: invalid condition: "
-        "condition ends where a choice id or '(' was expected"),
-        ("pillars[0].questions[0].riskRules[1].risk: risk NO_RISK already used by pillars[0].questions[0].riskRules[0]; "
-        "one rule per risk level"),
+        (
+            "pillars[0].questions[0].riskRules[0].condition: invalid condition: "
+            "condition ends where a choice id or '(' was expected"
+        ),
+        (
+            "pillars[0].questions[0].riskRules[1].risk: "
+            "risk NO_RISK already used by pillars[0].questions[0].riskRules[0]; one rule per risk level"
+        ),
         "pillars[0].questions[0].riskRules: a 'default' rule is required",
     ]
 
@@ -319,15 +333,19 @@ def test_limits_from_the_specification() -> None:
     ]
     q["riskRules"].insert(0, {"condition": "alpha", "risk": "MEDIUM_RISK"})
     assert aws_errors(doc) == [
-        ("pillars[0].questions[0].choices[0].additionalResources[1].type: "
-        "must be one of HELPFUL_RESOURCE, IMPROVEMENT_PLAN (got 'OTHER')"),
+        (
+            "pillars[0].questions[0].choices[0].additionalResources[1].type: "
+            "must be one of HELPFUL_RESOURCE, IMPROVEMENT_PLAN (got 'OTHER')"
+        ),
     ]
     q["choices"][0]["additionalResources"].pop()
     assert aws_errors(doc) == [
         "pillars[0].questions[0].choices[0].additionalResources: at most 5 HELPFUL_RESOURCE items allowed (got 6)",
         "pillars[0].questions[0].riskRules: at most 3 allowed (got 4)",
-        ("pillars[0].questions[0].riskRules[2].risk: risk MEDIUM_RISK already used by "
-        "pillars[0].questions[0].riskRules[0]; one rule per risk level"),
+        (
+            "pillars[0].questions[0].riskRules[2].risk: risk MEDIUM_RISK already used by "
+            "pillars[0].questions[0].riskRules[0]; one rule per risk level"
+        ),
     ]
 
 
@@ -344,8 +362,10 @@ def test_rule_after_default_is_accepted_but_warned_about() -> None:
     rules.append(rules.pop(1))
     lens, issues = load_with_warnings(json.dumps(doc))
     assert [str(i) for i in issues] == [
-        ("pillars[0].questions[0].riskRules[2]: unreachable: comes after the default rule at "
-        "pillars[0].questions[0].riskRules[1]")
+        (
+            "pillars[0].questions[0].riskRules[2]: unreachable: comes after the default rule at "
+            "pillars[0].questions[0].riskRules[1]"
+        )
     ]
     assert evaluate(lens.pillars[0].questions[0], ["gamma"]) == Risk.HIGH_RISK
 
@@ -518,8 +538,10 @@ def test_fingerprint_equal_for_identical_lenses() -> None:
         lambda d: d.__setitem__("description", "Changed."),
         lambda d: d["pillars"][0]["questions"][0]["choices"][0].__setitem__("title", "Alpha!"),
         lambda d: d["pillars"][0]["questions"][0]["riskRules"][1].__setitem__("condition", "gamma || alpha"),
-        lambda d: d["pillars"][1]["questions"][0]["riskRules"][2].__setitem__("risk", "MEDIUM_RISK")
-        or d["pillars"][1]["questions"][0]["riskRules"][1].__setitem__("risk", "HIGH_RISK"),
+        lambda d: (
+            d["pillars"][1]["questions"][0]["riskRules"][2].__setitem__("risk", "MEDIUM_RISK")
+            or d["pillars"][1]["questions"][0]["riskRules"][1].__setitem__("risk", "HIGH_RISK")
+        ),
         lambda d: d.__setitem__("_version", "2"),
         lambda d: d["pillars"].reverse(),
     ],
