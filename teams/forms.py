@@ -13,6 +13,10 @@ class TeamForm(forms.ModelForm):
 
 
 class SystemForm(forms.ModelForm):
+    repository_url = forms.URLField(label="Repository", required=False, assume_scheme="https")
+    runbook_url = forms.URLField(label="Runbook", required=False, assume_scheme="https")
+    dashboard_url = forms.URLField(label="Dashboard", required=False, assume_scheme="https")
+
     class Meta:
         model = System
         fields = [
