@@ -19,7 +19,15 @@ PRODUCTION = {
 
 def _run(args, env_overrides, settings="opsx.settings.base"):
     # opsx.settings.test seeds os.environ with test defaults; a subprocess must not inherit them.
-    inherited = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SECURE_SSL_REDIRECT", "ALLOWED_HOSTS"}
+    inherited = {
+        "DEBUG",
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECURE_SSL_REDIRECT",
+        "ALLOWED_HOSTS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
     env = {k: v for k, v in os.environ.items() if k not in inherited}
     env.update({"DJANGO_SETTINGS_MODULE": settings, **env_overrides})
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
