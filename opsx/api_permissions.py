@@ -31,3 +31,16 @@ class TeamRolePermission(drf_permissions.BasePermission):
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         action = self._required(view)
         return action is not None and permissions.can(request.user, action, obj)
+
+
+def crud_actions(**overrides: Action) -> dict[str, Action]:
+    """`required_actions` for a ModelViewSet's standard actions; pass overrides and extra @actions."""
+    return {
+        "list": Action.VIEW,
+        "retrieve": Action.VIEW,
+        "create": Action.CREATE,
+        "update": Action.CHANGE,
+        "partial_update": Action.CHANGE,
+        "destroy": Action.DELETE,
+        **overrides,
+    }

@@ -1,8 +1,10 @@
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -10,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from opsx import panels
-from opsx.htmx import is_partial
+from opsx.htmx import hx_redirect, is_partial
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -31,6 +33,31 @@ def validation_response(request: HttpRequest, form: forms.BaseForm) -> HttpRespo
     form.is_valid()
     errors = form.errors.get(field, []) if field in form.fields else []
     return render(request, "htmx/field_errors.html", {"errors": errors, "field": field})
+
+
+def form_page(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    *,
+    save: Callable[[dict[str, Any]], Any],
+    title: str,
+    cancel_url: str,
+    message: str,
+    template: str = "form_page.html",
+) -> HttpResponse:
+    """The create/edit page pattern: GET shows the form; a POST with `_validate` gets one field's errors;
+    a valid POST calls `save(cleaned_data)` and redirects to the saved object (htmx-aware); an invalid one
+    re-renders the form (the fragment for htmx) with its errors, nothing saved.
+    """
+    if request.method == "POST":
+        if response := validation_response(request, form):
+            return response
+        if form.is_valid():
+            obj = save(form.cleaned_data)
+            messages.success(request, message.format(obj=obj))
+            return hx_redirect(request, obj.get_absolute_url())
+    context = {"form": form, "title": title, "cancel_url": cancel_url}
+    return render(request, f"{template}#form" if is_partial(request) else template, context)
 
 
 def _check_database() -> dict[str, Any]:

@@ -3,6 +3,7 @@ from django.db.models import QuerySet
 
 from teams.models import Membership, System, Team, User
 from teams.permissions import TeamRole
+from teams.services import SYSTEM_FIELDS
 
 
 class TeamForm(forms.ModelForm):
@@ -19,17 +20,7 @@ class SystemForm(forms.ModelForm):
 
     class Meta:
         model = System
-        fields = [
-            "name",
-            "slug",
-            "team",
-            "tier",
-            "lifecycle",
-            "description",
-            "repository_url",
-            "runbook_url",
-            "dashboard_url",
-        ]
+        fields = SYSTEM_FIELDS
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: object, team_choices: QuerySet[Team] | None = None, **kwargs: object) -> None:

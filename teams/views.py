@@ -9,7 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from opsx import panels
 from opsx.htmx import hx_redirect, is_partial
-from opsx.views import validation_response
+from opsx.views import form_page
 from teams import permissions, selectors, services
 from teams.filters import SystemFilterSet, TeamFilterSet
 from teams.forms import ApiTokenForm, MembershipForm, MembershipRoleForm, SystemForm, TeamForm
@@ -54,37 +54,22 @@ def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def team_create(request: HttpRequest) -> HttpResponse:
     permissions.check_create(request.user, Team, [])
-    form = TeamForm(request.POST or None)
-    if request.method == "POST":
-        if response := validation_response(request, form):
-            return response
-        if form.is_valid():
-            team = services.team_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-            messages.success(request, f"Team {team} created.")
-            return hx_redirect(request, team.get_absolute_url())
-    return _form_page(request, form, title="New team", cancel_url=reverse("teams:team-list"))
+    return form_page(
+        request, TeamForm(request.POST or None),
+        save=lambda data: services.team_create(actor=request.user, **data),  # type: ignore[arg-type]
+        title="New team", cancel_url=reverse("teams:team-list"), message="Team {obj} created.",
+    )  # fmt: skip
 
 
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 def team_edit(request: HttpRequest, slug: str) -> HttpResponse:
     team = permissions.get_for(request.user, Team, Action.CHANGE, slug=slug)
-    form = TeamForm(request.POST or None, instance=Team.objects.get(pk=team.pk))
-    if request.method == "POST":
-        if response := validation_response(request, form):
-            return response
-        if form.is_valid():
-            team = services.team_update(team=team, data=form.cleaned_data)
-            messages.success(request, "Team saved.")
-            return hx_redirect(request, team.get_absolute_url())
-    return _form_page(request, form, title=f"Edit {team}", cancel_url=team.get_absolute_url())
-
-
-def _form_page(request: HttpRequest, form, *, title: str, cancel_url: str) -> HttpResponse:  # type: ignore[no-untyped-def]
-    context = {"form": form, "title": title, "cancel_url": cancel_url}
-    if is_partial(request):
-        return render(request, "form_page.html#form", context)
-    return render(request, "form_page.html", context)
+    return form_page(
+        request, TeamForm(request.POST or None, instance=Team.objects.get(pk=team.pk)),
+        save=lambda data: services.team_update(team=team, data=data),
+        title=f"Edit {team}", cancel_url=team.get_absolute_url(), message="Team saved.",
+    )  # fmt: skip
 
 
 # --- memberships (htmx fragments on the team page) ------------------------------------------
@@ -162,35 +147,33 @@ def service_create(request: HttpRequest) -> HttpResponse:
     if not teams.exists():
         raise PermissionDenied("Only members of a team can create services.")
     initial = {"team": teams.filter(slug=request.GET.get("team")).first()}
-    form = SystemForm(request.POST or None, team_choices=teams, initial=initial)
-    if request.method == "POST":
-        if response := validation_response(request, form):
-            return response
-        if form.is_valid():
-            permissions.check_create(request.user, System, [form.cleaned_data["team"].pk])
-            system = services.system_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-            messages.success(request, f"Service {system} created.")
-            return hx_redirect(request, system.get_absolute_url())
-    return _form_page(request, form, title="New service", cancel_url=reverse("teams:service-list"))
+
+    def save(data: dict) -> System:
+        permissions.check_create(request.user, System, [data["team"].pk])
+        return services.system_create(actor=request.user, **data)  # type: ignore[arg-type]
+
+    return form_page(
+        request, SystemForm(request.POST or None, team_choices=teams, initial=initial), save=save,
+        title="New service", cancel_url=reverse("teams:service-list"), message="Service {obj} created.",
+    )  # fmt: skip
 
 
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 def service_edit(request: HttpRequest, slug: str) -> HttpResponse:
     system = permissions.get_for(request.user, System, Action.CHANGE, slug=slug)
-    teams = _team_choices(request) | Team.objects.filter(pk=system.team_id)
-    form = SystemForm(request.POST or None, instance=System.objects.get(pk=system.pk), team_choices=teams.distinct())
-    if request.method == "POST":
-        if response := validation_response(request, form):
-            return response
-        if form.is_valid():
-            new_team = form.cleaned_data["team"]
-            if new_team.pk != system.team_id:
-                permissions.check_create(request.user, System, [new_team.pk])
-            system = services.system_update(system=system, data=form.cleaned_data)
-            messages.success(request, "Service saved.")
-            return hx_redirect(request, system.get_absolute_url())
-    return _form_page(request, form, title=f"Edit {system}", cancel_url=system.get_absolute_url())
+    teams = (_team_choices(request) | Team.objects.filter(pk=system.team_id)).distinct()
+
+    def save(data: dict) -> System:
+        if data["team"].pk != system.team_id:
+            permissions.check_create(request.user, System, [data["team"].pk])
+        return services.system_update(system=system, data=data)
+
+    form = SystemForm(request.POST or None, instance=System.objects.get(pk=system.pk), team_choices=teams)
+    return form_page(
+        request, form, save=save, title=f"Edit {system}", cancel_url=system.get_absolute_url(),
+        message="Service saved.",
+    )  # fmt: skip
 
 
 # --- API tokens -----------------------------------------------------------------------------

@@ -3,14 +3,11 @@ from typing import Any
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
-from opsx.api_permissions import TeamRolePermission
+from opsx.api_permissions import TeamRolePermission, crud_actions
 from teams import permissions, selectors, services
 from teams.api.serializers import MembershipSerializer, MembershipUpdateSerializer, SystemSerializer, TeamSerializer
 from teams.filters import MembershipFilterSet, SystemFilterSet, TeamFilterSet
 from teams.models import Membership, System, Team
-from teams.permissions import Action
-
-READ = {"list": Action.VIEW, "retrieve": Action.VIEW}
 
 
 class TeamViewSet(viewsets.ModelViewSet):
@@ -19,13 +16,7 @@ class TeamViewSet(viewsets.ModelViewSet):
     serializer_class = TeamSerializer
     filterset_class = TeamFilterSet
     permission_classes = [TeamRolePermission]
-    required_actions = {
-        **READ,
-        "create": Action.CREATE,
-        "update": Action.CHANGE,
-        "partial_update": Action.CHANGE,
-        "destroy": Action.DELETE,
-    }
+    required_actions = crud_actions()
     lookup_field = "slug"
     ordering_fields = ["name", "created_at"]
     search_fields = ["name", "description"]
@@ -46,13 +37,7 @@ class MembershipViewSet(viewsets.ModelViewSet):
 
     permission_classes = [TeamRolePermission]
     filterset_class = MembershipFilterSet
-    required_actions = {
-        **READ,
-        "create": Action.CREATE,
-        "update": Action.CHANGE,
-        "partial_update": Action.CHANGE,
-        "destroy": Action.DELETE,
-    }
+    required_actions = crud_actions()
     ordering_fields = ["created_at"]
 
     def get_serializer_class(self):  # type: ignore[no-untyped-def]
@@ -86,13 +71,7 @@ class SystemViewSet(viewsets.ModelViewSet):
     serializer_class = SystemSerializer
     filterset_class = SystemFilterSet
     permission_classes = [TeamRolePermission]
-    required_actions = {
-        **READ,
-        "create": Action.CREATE,
-        "update": Action.CHANGE,
-        "partial_update": Action.CHANGE,
-        "destroy": Action.DELETE,
-    }
+    required_actions = crud_actions()
     lookup_field = "slug"
     ordering_fields = ["name", "tier", "created_at"]
     search_fields = ["name", "description"]
