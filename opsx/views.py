@@ -56,6 +56,13 @@ def form_page(
             obj = save(form.cleaned_data)
             messages.success(request, message.format(obj=obj))
             return hx_redirect(request, obj.get_absolute_url())
+    return render_form_page(request, form, title=title, cancel_url=cancel_url, template=template)
+
+
+def render_form_page(
+    request: HttpRequest, form: forms.BaseForm, *, title: str, cancel_url: str, template: str = "form_page.html"
+) -> HttpResponse:
+    """The form page (or, for htmx, just its form fragment) with the form's current errors."""
     context = {"form": form, "title": title, "cancel_url": cancel_url}
     return render(request, f"{template}#form" if is_partial(request) else template, context)
 
