@@ -233,7 +233,7 @@ def postmortem_due_date(incident: Incident) -> date | None:
     return add_business_days(timezone.localdate(incident.resolved_at), days)
 
 
-def _timeline_markdown(incident: Incident) -> str:
+def timeline_markdown(incident: Incident) -> str:
     lines = []
     for entry in incident.timeline.select_related("author").order_by("occurred_at", "id"):
         stamp = timezone.localtime(entry.occurred_at).strftime("%Y-%m-%d %H:%M")
@@ -260,7 +260,7 @@ def postmortem_start(*, incident: Incident, actor: User | None, owner: User | No
         required=required,
         due_date=postmortem_due_date(incident) if required else None,
         impact=incident.impact_description,
-        timeline=_timeline_markdown(incident),
+        timeline=timeline_markdown(incident),
     )
     postmortem.full_clean()
     postmortem.save()
