@@ -119,6 +119,7 @@ def incident_create(
     **fields: Any,
 ) -> Incident:
     fields = {k: v for k, v in fields.items() if k in INCIDENT_FIELDS}
+    fields.setdefault("started_at", timezone.now())
     _fill_resolved_at(fields)
     incident = Incident(team=team, title=title, severity=severity, created_by=actor, **fields)
     incident.full_clean()
@@ -176,6 +177,10 @@ def incident_create_idempotent(
                     IdempotencyKey.objects.create(user=actor, key=key, fingerprint=fingerprint, incident=incident)
         except IntegrityError:
             continue  # a concurrent request won the race: look again and return its incident
+        except ValidationError:
+            if external_id and Incident.objects.filter(external_id=external_id).exists():
+                continue  # created since we looked: return it
+            raise
         return incident, True
     raise IdempotencyConflict("A concurrent request with the same key did not finish; retry.")
 
