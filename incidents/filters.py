@@ -16,7 +16,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         queryset=System.objects.all(), to_field_name="slug", method="by_service", label="Service"
     )
     severity = SlugMultipleChoiceFilter(
-        field_name="severity", queryset=Severity.objects.all(), to_field_name="name", label="Severity"
+        field_name="severity__name", queryset=Severity.objects.all(), to_field_name="name", label="Severity"
     )
     status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices)
     tag = SlugMultipleChoiceFilter(queryset=Tag.objects.all(), to_field_name="name", method="by_tag", label="Tag")
@@ -58,7 +58,7 @@ class IncidentFilterSet(django_filters.FilterSet):
 class PostmortemFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     team = SlugMultipleChoiceFilter(
-        field_name="incident__team", queryset=Team.objects.all(), to_field_name="slug", label="Team"
+        field_name="incident__team__slug", queryset=Team.objects.all(), to_field_name="slug", label="Team"
     )
     status = django_filters.MultipleChoiceFilter(choices=Postmortem.Status.choices)
     required = django_filters.BooleanFilter()
@@ -80,7 +80,9 @@ class PostmortemFilterSet(django_filters.FilterSet):
 
 class ActionItemFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    team = SlugMultipleChoiceFilter(field_name="team", queryset=Team.objects.all(), to_field_name="slug", label="Team")
+    team = SlugMultipleChoiceFilter(
+        field_name="team__slug", queryset=Team.objects.all(), to_field_name="slug", label="Team"
+    )
     owner = SlugChoiceFilter(
         field_name="owner", queryset=User.objects.filter(is_active=True), to_field_name="username", label="Owner"
     )
