@@ -118,24 +118,33 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "incidents/incident_detail.html", context)
 
 
-@vary_on_headers("HX-Request")
-@require_http_methods(["GET", "POST"])
-def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = selectors.incident_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+def _edit_page(request: HttpRequest, obj: Any, form_class: Any, update: Any, *, title: str) -> HttpResponse:
+    """Edit form for a team-owned record; moving it to another team needs create rights there."""
     teams = _team_choices(request)
     if teams is not None:
-        teams = (teams | Team.objects.filter(pk=incident.team_id)).distinct()
-    form = IncidentForm(request.POST or None, instance=Incident.objects.get(pk=incident.pk), team_choices=teams)
+        teams = (teams | Team.objects.filter(pk=obj.team_id)).distinct()
+    form = form_class(request.POST or None, instance=type(obj).objects.get(pk=obj.pk), team_choices=teams)
     if request.method == "POST":
         if response := validation_response(request, form):
             return response
         if form.is_valid():
-            if form.cleaned_data["team"].pk != incident.team_id:
-                permissions.check_create(request.user, Incident, [form.cleaned_data["team"].pk])
-            incident = services.incident_update(incident=incident, actor=request.user, data=form.cleaned_data)  # type: ignore[arg-type]
-            messages.success(request, "Incident saved.")
-            return hx_redirect(request, incident.get_absolute_url())
-    return _form_page(request, form, title=f"Edit incident #{incident.pk}", cancel_url=incident.get_absolute_url())
+            if form.cleaned_data["team"].pk != obj.team_id:
+                permissions.check_create(request.user, type(obj), [form.cleaned_data["team"].pk])
+            obj = update(obj, form.cleaned_data)
+            messages.success(request, "Saved.")
+            return hx_redirect(request, obj.get_absolute_url())
+    return _form_page(request, form, title=title, cancel_url=obj.get_absolute_url())
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = selectors.incident_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+
+    def update(obj: Incident, data: dict[str, Any]) -> Incident:
+        return services.incident_update(incident=obj, actor=request.user, data=data)  # type: ignore[arg-type]
+
+    return _edit_page(request, incident, IncidentForm, update, title=f"Edit incident #{incident.pk}")
 
 
 @require_POST
@@ -447,20 +456,11 @@ def action_item_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def action_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.action_item_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
-    teams = _team_choices(request)
-    if teams is not None:
-        teams = (teams | Team.objects.filter(pk=item.team_id)).distinct()
-    form = ActionItemForm(request.POST or None, instance=ActionItem.objects.get(pk=item.pk), team_choices=teams)
-    if request.method == "POST":
-        if response := validation_response(request, form):
-            return response
-        if form.is_valid():
-            if form.cleaned_data["team"].pk != item.team_id:
-                permissions.check_create(request.user, ActionItem, [form.cleaned_data["team"].pk])
-            item = services.action_item_update(item=item, actor=request.user, data=form.cleaned_data)  # type: ignore[arg-type]
-            messages.success(request, "Action item saved.")
-            return hx_redirect(request, item.get_absolute_url())
-    return _form_page(request, form, title=f"Edit: {item.title}", cancel_url=item.get_absolute_url())
+
+    def update(obj: ActionItem, data: dict[str, Any]) -> ActionItem:
+        return services.action_item_update(item=obj, actor=request.user, data=data)  # type: ignore[arg-type]
+
+    return _edit_page(request, item, ActionItemForm, update, title=f"Edit: {item.title}")
 
 
 @require_POST

@@ -124,9 +124,12 @@ def etag(postmortem: Postmortem) -> str:
     return f'W/"{postmortem.version}"'
 
 
-def _if_match_version(request: Request) -> int | None:
+def _if_match_version(request: Request) -> int | Response:
+    """The version an If-Match header names, or the 428 response when it names none."""
     match = re.fullmatch(r'\s*(?:W/)?"(\d+)"\s*', request.headers.get("If-Match", ""))
-    return int(match.group(1)) if match else None
+    if match is None:
+        return error_response(428, "precondition_required", 'Send If-Match with the ETag of your last GET (W/"n").')
+    return int(match.group(1))
 
 
 class PostmortemViewSet(
@@ -200,8 +203,8 @@ class PostmortemViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         postmortem = self.get_object()
         expected = _if_match_version(request)
-        if expected is None:
-            return error_response(428, "precondition_required", 'Send If-Match with the ETag of your last GET (W/"n").')
+        if isinstance(expected, Response):
+            return expected
         if expected != postmortem.version:
             return self._stale(postmortem)
         serializer = PostmortemContentSerializer(postmortem, data=request.data, partial=kwargs.get("partial", False))
@@ -281,8 +284,8 @@ class PostmortemViewSet(
         serializer = PostmortemRestoreSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         expected = _if_match_version(request)
-        if expected is None:
-            return error_response(428, "precondition_required", 'Send If-Match with the ETag of your last GET (W/"n").')
+        if isinstance(expected, Response):
+            return expected
         revision = postmortem.revisions.filter(version=serializer.validated_data["version"]).first()  # type: ignore[index]
         if revision is None:
             return error_response(404, "not_found", "No such revision.")
