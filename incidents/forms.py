@@ -65,7 +65,11 @@ class IncidentForm(forms.ModelForm):
             "services": forms.SelectMultiple(attrs={"size": 5}),
             "access_list": forms.SelectMultiple(attrs={"size": 5}),
         }
-        labels = {name: name.removesuffix("_at").capitalize() for name in TIME_FIELDS}
+        labels = {
+            **{name: name.removesuffix("_at").capitalize() for name in TIME_FIELDS},
+            "ticket_url": "Ticket URL",
+            "pager_id": "Pager id",
+        }
 
     def __init__(self, *args: Any, team_choices: QuerySet[Team] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -132,10 +132,12 @@ def test_teammate_edits_and_status_change_is_logged(client_as, teammate, inciden
     assert incident.timeline.filter(body="Status changed from Investigating to Monitoring.", author=teammate).exists()
 
 
-def test_outsider_cannot_edit(client_as, outsider, incident, team, sev):
+@pytest.mark.parametrize("persona", ["outsider", "leader"])
+def test_outsiders_and_leadership_cannot_edit(request, client_as, persona, incident, team, sev):
+    client = client_as(request.getfixturevalue(persona))
     url = reverse("incidents:incident-edit", args=[incident.pk])
-    assert client_as(outsider).get(url).status_code == 403
-    assert client_as(outsider).post(url, _form(team, sev)).status_code == 403
+    assert client.get(url).status_code == 403
+    assert client.post(url, _form(team, sev)).status_code == 403
     assert Incident.objects.get(pk=incident.pk).title == "Checkout errors after deploy"
 
 
