@@ -99,6 +99,7 @@ class IncidentForm(forms.ModelForm):
 
 
 class TimelineEntryForm(forms.ModelForm):
+    kind = forms.ChoiceField(choices=TimelineEntry.MANUAL_KINDS, initial=TimelineEntry.Kind.NOTE)
     occurred_at = forms.DateTimeField(
         required=False, widget=DATETIME_WIDGET, label="When (UTC)", help_text="Empty means now."
     )
