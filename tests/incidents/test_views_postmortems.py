@@ -99,6 +99,7 @@ def test_stale_save_shows_both_versions_and_overwrites_nothing(client_as, owner,
     assert "Someone saved version 2 while you were editing" in body
     assert "Alice wrote this." in body and "Bob wrote that." in body, "both versions are on the page"
     assert 'name="version" id="pm-version" value="2"' in body, "the next save is against the current version"
+    assert "postmortem-autosave" not in body and "/autosave/" not in body, "no autosave until the user merges"
     assert Postmortem.objects.get(pk=postmortem.pk).summary == "Alice wrote this."
     merged = _editor_data(2, summary="Alice wrote this. Bob wrote that.")
     assert client_as(teammate).post(_edit(postmortem.pk), merged).status_code == 302
