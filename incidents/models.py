@@ -1,11 +1,13 @@
 """Incidents, their timeline, and action items (shared by every origin: incidents, postmortems,
 readiness reviews and game days)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -144,6 +146,39 @@ class Incident(TimeStampedModel):
     def is_open(self) -> bool:
         return self.status not in (self.Status.RESOLVED, self.Status.CLOSED)
 
+    # (field, must not be before this field) pairs checked by clean(); a missing time skips its rule.
+    TIME_RULES = [
+        ("detected_at", "started_at"),
+        ("acknowledged_at", "started_at"),
+        ("acknowledged_at", "detected_at"),
+        ("mitigated_at", "started_at"),
+        ("mitigated_at", "detected_at"),
+        ("resolved_at", "started_at"),
+        ("resolved_at", "detected_at"),
+        ("resolved_at", "mitigated_at"),
+    ]
+
+    TIME_LABELS = {"started_at": "the start", "detected_at": "detection", "mitigated_at": "mitigation"}
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        for later, earlier in self.TIME_RULES:
+            later_value, earlier_value = getattr(self, later), getattr(self, earlier)
+            if later in errors or later_value is None or earlier_value is None:
+                continue
+            if later_value < earlier_value:
+                label = self.TIME_LABELS[earlier]
+                errors[later] = f"Must not be earlier than {label} ({earlier_value:%Y-%m-%d %H:%M} UTC)."
+        now = timezone.now() + timedelta(minutes=5)
+        for name in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"):
+            value = getattr(self, name)
+            if name not in errors and value is not None and value > now:
+                errors[name] = "Must not be in the future."
+        if self.status in (self.Status.RESOLVED, self.Status.CLOSED) and self.resolved_at is None:
+            errors.setdefault("resolved_at", "A resolved or closed incident needs a resolved time.")
+        if errors:
+            raise ValidationError(errors)
+
 
 class TimelineEntry(models.Model):
     class Kind(models.TextChoices):
@@ -152,6 +187,9 @@ class TimelineEntry(models.Model):
         SEVERITY_CHANGE = "severity_change", "Severity change"
         ACTION = "action", "Action"
         DECISION = "decision", "Decision"
+
+    # Kinds people add by hand; status and severity changes are written by the services only.
+    MANUAL_KINDS = [(k.value, k.label) for k in (Kind.NOTE, Kind.ACTION, Kind.DECISION)]
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -257,3 +295,269 @@ class ActionItem(TimeStampedModel):
             and self.status not in self.CLOSED_STATUSES
             and self.due_date < timezone.localdate()
         )
+
+
+# --- organization settings -------------------------------------------------------------------
+
+# The postmortem document's sections, in order: (field name, heading).
+POSTMORTEM_SECTIONS: list[tuple[str, str]] = [
+    ("summary", "Summary"),
+    ("impact", "Impact"),
+    ("timeline", "Timeline"),
+    ("detection", "Detection"),
+    ("response", "Response and recovery"),
+    ("went_well", "What went well"),
+    ("went_poorly", "What went poorly"),
+    ("lucky", "Where we got lucky"),
+    ("lessons", "Lessons learned"),
+]
+SECTION_FIELDS = [name for name, _ in POSTMORTEM_SECTIONS]
+
+
+def default_postmortem_template() -> dict[str, str]:
+    from incidents.defaults import POSTMORTEM_GUIDANCE
+
+    return dict(POSTMORTEM_GUIDANCE)
+
+
+class OrgSettings(models.Model):
+    """Organization-wide incident settings: one row (pk=1), edited in the admin."""
+
+    postmortem_due_business_days = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="A required postmortem is due this many business days (Mon-Fri) after resolution.",
+    )
+    postmortem_template = models.JSONField(
+        default=default_postmortem_template,
+        blank=True,
+        help_text="Guidance shown above each postmortem section: {section: text}. Sections: "
+        + ", ".join(SECTION_FIELDS)
+        + ", factors.",
+    )
+    autosave_seconds = models.PositiveSmallIntegerField(
+        default=20, validators=[MinValueValidator(5), MaxValueValidator(600)], help_text="Draft autosave interval."
+    )
+
+    class Meta:
+        verbose_name = "organization settings"
+        verbose_name_plural = "organization settings"
+
+    def __str__(self) -> str:
+        return "Organization settings"
+
+    def clean(self) -> None:
+        template = self.postmortem_template
+        if not isinstance(template, dict) or not all(isinstance(v, str) for v in template.values()):
+            raise ValidationError({"postmortem_template": "Use an object of section name to guidance text."})
+        unknown = set(template) - {*SECTION_FIELDS, "factors"}
+        if unknown:
+            raise ValidationError({"postmortem_template": f"Unknown sections: {', '.join(sorted(unknown))}."})
+
+    @classmethod
+    def current(cls) -> "OrgSettings":
+        settings_row, _ = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+    def guidance(self, section: str) -> str:
+        return (self.postmortem_template or {}).get(section) or default_postmortem_template().get(section, "")
+
+
+def add_business_days(start: date, days: int) -> date:
+    """`days` weekdays (Mon-Fri) after `start`."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+class FactorCategory(models.Model):
+    """Editable taxonomy for contributing factors (change, configuration, capacity, ...)."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True, help_text="Inactive categories stay on old postmortems only.")
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "factor categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- postmortems -----------------------------------------------------------------------------
+
+
+def _postmortem_draft() -> Q:
+    return ~Q(status=Postmortem.Status.PUBLISHED)
+
+
+class Postmortem(TimeStampedModel):
+    """The blameless write-up of one incident. Drafts are private to the team and named reviewers."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        PUBLISHED = "published", "Published"
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="postmortem")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    required = models.BooleanField(default=False, help_text="The incident's severity requires a postmortem.")
+    due_date = models.DateField(null=True, blank=True, db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_postmortems",
+        help_text="Who drives the write-up.",
+    )
+    reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="postmortems_to_review", blank=True)
+
+    summary = models.TextField(blank=True)
+    impact = models.TextField(blank=True)
+    timeline = models.TextField(blank=True, help_text="Pulled from the incident when the postmortem starts.")
+    detection = models.TextField(blank=True)
+    response = models.TextField("response and recovery", blank=True)
+    went_well = models.TextField("what went well", blank=True)
+    went_poorly = models.TextField("what went poorly", blank=True)
+    lucky = models.TextField("where we got lucky", blank=True)
+    lessons = models.TextField("lessons learned", blank=True)
+    factors = models.JSONField(
+        "contributing factors", default=list, blank=True, help_text='[{"category": slug, "description": text}]'
+    )
+
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every save (optimistic locking).")
+
+    objects = VisibleQuerySet.as_manager()
+    access = AccessPolicy(
+        team_path=("incident__team", "incident__services__team"),
+        restricted_field="incident__restricted",
+        named_path="incident__access_list",
+        draft=_postmortem_draft,
+        draft_readers_path="reviewers",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False), name="postmortem_published_has_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Postmortem: {self.incident.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:postmortem-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.due_date is not None and self.status != self.Status.PUBLISHED and self.due_date < timezone.localdate()
+        )
+
+    def clean(self) -> None:
+        errors = validate_factors(self.factors)
+        if errors:
+            raise ValidationError({"factors": errors})
+
+    def snapshot(self) -> dict:
+        """The document's content, as stored in a revision (and compared when merging)."""
+        return {
+            **{name: getattr(self, name) for name in SECTION_FIELDS},
+            "factors": [dict(f) for f in self.factors or []],
+        }
+
+
+def validate_factors(factors: object) -> list[str]:
+    """Messages for a malformed contributing-factors list (empty when it is fine)."""
+    if not isinstance(factors, list):
+        return ["Contributing factors must be a list."]
+    known = set(FactorCategory.objects.values_list("slug", flat=True))
+    errors = []
+    for index, factor in enumerate(factors, start=1):
+        if not isinstance(factor, dict) or set(factor) - {"category", "description"}:
+            errors.append(f"Factor {index}: use an object with 'category' and 'description'.")
+            continue
+        if factor.get("category") not in known:
+            errors.append(f"Factor {index}: unknown category {factor.get('category')!r}.")
+        description = factor.get("description")
+        if not isinstance(description, str) or not description.strip():
+            errors.append(f"Factor {index}: describe the factor.")
+    return errors
+
+
+class PostmortemRevision(models.Model):
+    """A full snapshot of the document after each save; restoring one is a new save."""
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    content = models.JSONField()
+    note = models.CharField(max_length=200, blank=True, help_text="e.g. 'autosave' or 'restored version 3'.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["postmortem", "version"], name="postmortem_revision_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.postmortem_id} v{self.version}"
+
+
+class PostmortemComment(models.Model):
+    """A reviewer's (or anyone's who can read it) comment on the document, optionally on one section."""
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    section = models.CharField(
+        max_length=20, blank=True, choices=[*POSTMORTEM_SECTIONS, ("factors", "Contributing factors")]
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = VisibleQuerySet.as_manager()
+    access = AccessPolicy(
+        team_path=("postmortem__incident__team", "postmortem__incident__services__team"),
+        restricted_field="postmortem__incident__restricted",
+        named_path="postmortem__incident__access_list",
+        draft=lambda: ~Q(postmortem__status=Postmortem.Status.PUBLISHED),
+        draft_readers_path="postmortem__reviewers",
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.postmortem_id}"
+
+
+# --- idempotent creation ---------------------------------------------------------------------
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a client sent when creating an incident, and what it created."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

@@ -1,12 +1,382 @@
-"""Writes for incidents and action items. Callers check permissions first (views, viewsets)."""
+"""Writes for incidents, postmortems and action items. Callers check permissions first (views, viewsets).
 
+Every state change is recorded: incident status and severity changes as timeline entries, every
+postmortem save as a revision.
+"""
+
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
+from django.utils import timezone
 
-from incidents.models import ActionItem, Incident
-from teams.models import Team, User
+from incidents.models import (
+    SECTION_FIELDS,
+    ActionItem,
+    IdempotencyKey,
+    Incident,
+    OrgSettings,
+    Postmortem,
+    PostmortemComment,
+    PostmortemRevision,
+    Severity,
+    Tag,
+    TimelineEntry,
+    add_business_days,
+)
+from opsx.services import model_update
+from teams.models import System, Team, User
+
+INCIDENT_FIELDS = [
+    "title",
+    "summary",
+    "severity",
+    "status",
+    "team",
+    "commander",
+    "started_at",
+    "detected_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+    "impact_description",
+    "users_affected",
+    "requests_affected",
+    "external_id",
+    "pager_id",
+    "ticket_url",
+    "restricted",
+]
+INCIDENT_M2M = ["services", "tags", "access_list"]
+CONTENT_FIELDS = [*SECTION_FIELDS, "factors"]
+ACTION_ITEM_FIELDS = ["title", "description", "owner", "team", "priority", "due_date", "tracker_url"]
+
+
+class StaleVersion(Exception):  # noqa: N818 - a domain outcome, not a programming error
+    """Someone saved a newer version first; `current` is what is stored now."""
+
+    def __init__(self, current: Postmortem) -> None:
+        super().__init__(f"version {current.version} was saved in the meantime")
+        self.current = current
+
+
+class IdempotencyConflict(Exception):  # noqa: N818
+    """The Idempotency-Key was already used for a different request."""
+
+
+# --- incidents -------------------------------------------------------------------------------
+
+
+def _tags(names: Iterable[str | Tag]) -> list[Tag]:
+    tags = []
+    for name in names:
+        if isinstance(name, Tag):
+            tags.append(name)
+            continue
+        tag = Tag(name=name.strip().lower())
+        tag.full_clean(validate_unique=False)
+        tags.append(Tag.objects.get_or_create(name=tag.name)[0])
+    return tags
+
+
+def _set_m2m(incident: Incident, actor: User | None, m2m: dict[str, Any]) -> None:
+    if "services" in m2m:
+        incident.services.set(m2m["services"])
+    if "tags" in m2m:
+        incident.tags.set(_tags(m2m["tags"]))
+    if "access_list" in m2m:
+        incident.access_list.set(m2m["access_list"])
+    if incident.restricted:
+        # The commander and whoever restricts it must keep seeing it.
+        incident.access_list.add(*[u for u in (incident.commander, actor) if u is not None])
+
+
+def _log(incident: Incident, actor: User | None, kind: str, body: str) -> TimelineEntry:
+    return TimelineEntry.objects.create(incident=incident, author=actor, kind=kind, body=body)
+
+
+def _fill_resolved_at(data: dict[str, Any], current: Incident | None = None) -> None:
+    status = data.get("status", current.status if current else None)
+    resolved_at = data.get("resolved_at", current.resolved_at if current else None)
+    if status in (Incident.Status.RESOLVED, Incident.Status.CLOSED) and resolved_at is None:
+        data["resolved_at"] = timezone.now()
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    actor: User | None,
+    team: Team,
+    title: str,
+    severity: Severity,
+    services: Iterable[System] = (),
+    tags: Iterable[str | Tag] = (),
+    access_list: Iterable[User] = (),
+    **fields: Any,
+) -> Incident:
+    fields = {k: v for k, v in fields.items() if k in INCIDENT_FIELDS}
+    fields.setdefault("started_at", timezone.now())
+    _fill_resolved_at(fields)
+    incident = Incident(team=team, title=title, severity=severity, created_by=actor, **fields)
+    incident.full_clean()
+    incident.save()
+    _set_m2m(incident, actor, {"services": list(services), "tags": list(tags), "access_list": list(access_list)})
+    _log(
+        incident,
+        actor,
+        TimelineEntry.Kind.STATUS_CHANGE,
+        f"Incident declared as {severity.name}, status {incident.get_status_display()}.",
+    )
+    postmortem_ensure_required(incident=incident, actor=actor)
+    return incident
+
+
+def request_fingerprint(data: Any) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _incident_for_key(*, actor: User, key: str, fingerprint: str) -> Incident | None:
+    stored = IdempotencyKey.objects.filter(user=actor, key=key).select_related("incident").first()
+    if stored is None:
+        return None
+    if stored.fingerprint != fingerprint:
+        raise IdempotencyConflict("This Idempotency-Key was already used with a different request body.")
+    return stored.incident
+
+
+def incident_create_idempotent(
+    *, actor: User, key: str | None, fingerprint: str, data: dict[str, Any]
+) -> tuple[Incident, bool]:
+    """Create an incident once per `external_id` and per (user, Idempotency-Key).
+
+    Returns (incident, created). A repeat returns the incident the first request made. Concurrent
+    repeats are settled by the unique constraints: the loser's transaction rolls back and it
+    returns the winner's incident.
+    """
+    external_id = data.get("external_id") or None
+    for _attempt in range(2):
+        if key and (existing := _incident_for_key(actor=actor, key=key, fingerprint=fingerprint)):
+            return existing, False
+        if external_id and (existing := Incident.objects.filter(external_id=external_id).first()):
+            if key:
+                IdempotencyKey.objects.get_or_create(
+                    user=actor, key=key, defaults={"fingerprint": fingerprint, "incident": existing}
+                )
+            return existing, False
+        try:
+            with transaction.atomic():
+                incident = incident_create(actor=actor, **data)
+                if key:
+                    IdempotencyKey.objects.create(user=actor, key=key, fingerprint=fingerprint, incident=incident)
+        except IntegrityError:
+            continue  # a concurrent request won the race: look again and return its incident
+        except ValidationError:
+            if external_id and Incident.objects.filter(external_id=external_id).exists():
+                continue  # created since we looked: return it
+            raise
+        return incident, True
+    raise IdempotencyConflict("A concurrent request with the same key did not finish; retry.")
+
+
+@transaction.atomic
+def incident_update(*, incident: Incident, actor: User | None, data: dict[str, Any]) -> Incident:
+    """Change fields (and services, tags, access list); status and severity changes go to the timeline."""
+    data = dict(data)
+    old_status, old_severity = incident.status, incident.severity
+    _fill_resolved_at(data, incident)
+    incident, changed = model_update(instance=incident, fields=INCIDENT_FIELDS, data=data)
+    m2m = {k: data[k] for k in INCIDENT_M2M if k in data}
+    if m2m or incident.restricted:
+        _set_m2m(incident, actor, m2m)
+    if changed or m2m:
+        Incident.objects.filter(pk=incident.pk).update(version=F("version") + 1)
+        incident.refresh_from_db(fields=["version"])
+    if incident.status != old_status:
+        _log(
+            incident,
+            actor,
+            TimelineEntry.Kind.STATUS_CHANGE,
+            f"Status changed from {Incident.Status(old_status).label} to {incident.get_status_display()}.",
+        )
+    if incident.severity_id != old_severity.pk:
+        _log(
+            incident,
+            actor,
+            TimelineEntry.Kind.SEVERITY_CHANGE,
+            f"Severity changed from {old_severity.name} to {incident.severity.name}.",
+        )
+    postmortem_ensure_required(incident=incident, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def timeline_entry_add(
+    *, incident: Incident, actor: User | None, body: str, kind: str = TimelineEntry.Kind.NOTE, occurred_at: Any = None
+) -> TimelineEntry:
+    entry = TimelineEntry(
+        incident=incident, author=actor, kind=kind, body=body, occurred_at=occurred_at or timezone.now()
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+# --- postmortems -----------------------------------------------------------------------------
+
+
+def postmortem_due_date(incident: Incident) -> date | None:
+    if incident.resolved_at is None:
+        return None
+    days = OrgSettings.current().postmortem_due_business_days
+    return add_business_days(timezone.localdate(incident.resolved_at), days)
+
+
+def timeline_markdown(incident: Incident) -> str:
+    lines = []
+    for entry in incident.timeline.select_related("author").order_by("occurred_at", "id"):
+        stamp = timezone.localtime(entry.occurred_at).strftime("%Y-%m-%d %H:%M")
+        lines.append(f"- **{stamp}** ({entry.get_kind_display().lower()}): {entry.body}")
+    return "\n".join(lines)
+
+
+def _record_revision(postmortem: Postmortem, actor: User | None, note: str) -> PostmortemRevision:
+    return PostmortemRevision.objects.create(
+        postmortem=postmortem, version=postmortem.version, author=actor, content=postmortem.snapshot(), note=note
+    )
+
+
+@transaction.atomic
+def postmortem_start(*, incident: Incident, actor: User | None, owner: User | None = None) -> Postmortem:
+    """The incident's postmortem, created (with the incident's timeline pulled in) if it has none."""
+    existing = Postmortem.objects.filter(incident=incident).first()
+    if existing is not None:
+        return existing
+    required = incident.severity.requires_postmortem
+    postmortem = Postmortem(
+        incident=incident,
+        owner=owner or actor or incident.commander,
+        required=required,
+        due_date=postmortem_due_date(incident) if required else None,
+        impact=incident.impact_description,
+        timeline=timeline_markdown(incident),
+    )
+    postmortem.full_clean()
+    postmortem.save()
+    _record_revision(postmortem, actor, "started")
+    return postmortem
+
+
+@transaction.atomic
+def postmortem_ensure_required(*, incident: Incident, actor: User | None) -> Postmortem | None:
+    """Once a resolved incident's severity requires a postmortem, it has one, marked required and due."""
+    if incident.is_open or not incident.severity.requires_postmortem:
+        return None
+    postmortem = postmortem_start(incident=incident, actor=actor, owner=incident.commander)
+    if not postmortem.required or postmortem.due_date is None:
+        Postmortem.objects.filter(pk=postmortem.pk).update(required=True, due_date=postmortem_due_date(incident))
+        postmortem.refresh_from_db(fields=["required", "due_date"])
+    return postmortem
+
+
+@transaction.atomic
+def postmortem_save(
+    *, postmortem: Postmortem, actor: User | None, data: dict[str, Any], expected_version: int, note: str = ""
+) -> Postmortem:
+    """Save document content if `expected_version` is still current; raises StaleVersion otherwise.
+
+    The conditional UPDATE (`WHERE version = expected`) makes two concurrent saves of the same
+    version impossible to both win. Saving identical content is a no-op (no new version).
+    """
+    current = Postmortem.objects.get(pk=postmortem.pk)
+    values = {name: data[name] for name in CONTENT_FIELDS if name in data}
+    if all(getattr(current, name) == value for name, value in values.items()):
+        return current
+    if current.version != expected_version:
+        raise StaleVersion(current)
+    candidate = Postmortem.objects.get(pk=postmortem.pk)
+    for name, value in values.items():
+        setattr(candidate, name, value)
+    candidate.full_clean()
+    updated = Postmortem.objects.filter(pk=postmortem.pk, version=expected_version).update(
+        **values, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if updated != 1:
+        raise StaleVersion(Postmortem.objects.get(pk=postmortem.pk))
+    postmortem = Postmortem.objects.get(pk=postmortem.pk)
+    _record_revision(postmortem, actor, note)
+    return postmortem
+
+
+@transaction.atomic
+def postmortem_restore(
+    *, postmortem: Postmortem, actor: User | None, revision: PostmortemRevision, expected_version: int
+) -> Postmortem:
+    """Restoring an old revision is a new save of its content (history is never rewritten)."""
+    if revision.postmortem_id != postmortem.pk:
+        raise ValidationError("That revision belongs to another postmortem.")
+    return postmortem_save(
+        postmortem=postmortem,
+        actor=actor,
+        data=revision.content,
+        expected_version=expected_version,
+        note=f"Restored version {revision.version}",
+    )
+
+
+def _transition(postmortem: Postmortem, *, source: str, **values: Any) -> Postmortem:
+    updated = Postmortem.objects.filter(pk=postmortem.pk, status=source).update(**values, updated_at=timezone.now())
+    if updated != 1:
+        raise ValidationError(
+            f"This postmortem is no longer {Postmortem.Status(source).label.lower()}; reload to see its state."
+        )
+    postmortem.refresh_from_db()
+    return postmortem
+
+
+@transaction.atomic
+def postmortem_submit(*, postmortem: Postmortem, actor: User | None, reviewers: Iterable[User]) -> Postmortem:
+    reviewers = list(reviewers)
+    if not reviewers:
+        raise ValidationError({"reviewers": "Name at least one reviewer."})
+    postmortem = _transition(
+        postmortem, source=Postmortem.Status.DRAFT, status=Postmortem.Status.IN_REVIEW, submitted_at=timezone.now()
+    )
+    postmortem.reviewers.set(reviewers)
+    return postmortem
+
+
+@transaction.atomic
+def postmortem_return_to_draft(*, postmortem: Postmortem, actor: User | None) -> Postmortem:
+    return _transition(postmortem, source=Postmortem.Status.IN_REVIEW, status=Postmortem.Status.DRAFT)
+
+
+@transaction.atomic
+def postmortem_publish(*, postmortem: Postmortem, actor: User | None) -> Postmortem:
+    if not postmortem.summary.strip():
+        raise ValidationError({"summary": "Write a summary before publishing."})
+    return _transition(
+        postmortem, source=Postmortem.Status.IN_REVIEW, status=Postmortem.Status.PUBLISHED, published_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def postmortem_comment_add(
+    *, postmortem: Postmortem, actor: User | None, body: str, section: str = ""
+) -> PostmortemComment:
+    comment = PostmortemComment(postmortem=postmortem, author=actor, body=body, section=section)
+    comment.full_clean()
+    comment.save()
+    return comment
+
+
+# --- action items ----------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -52,3 +422,33 @@ def action_item_create(
 def action_items_for_source(source: models.Model) -> models.QuerySet[ActionItem]:
     """Action items created from `source` (no permission scoping: callers chain `.visible_to(user)`)."""
     return ActionItem.objects.filter(source_type=ContentType.objects.get_for_model(source), source_id=source.pk)
+
+
+@transaction.atomic
+def action_item_update(*, item: ActionItem, actor: User | None, data: dict[str, Any]) -> ActionItem:
+    item, changed = model_update(instance=item, fields=ACTION_ITEM_FIELDS, data=data)
+    if "status" in data and (data["status"] != item.status or data.get("wont_do_reason", "") != item.wont_do_reason):
+        item = action_item_set_status(
+            item=item, actor=actor, status=data["status"], reason=data.get("wont_do_reason", "")
+        )
+    elif changed:
+        ActionItem.objects.filter(pk=item.pk).update(version=F("version") + 1)
+    return item
+
+
+@transaction.atomic
+def action_item_set_status(*, item: ActionItem, actor: User | None, status: str, reason: str = "") -> ActionItem:
+    """Move an item to `status`; won't do needs a reason, done and won't do record when they closed."""
+    reason = reason.strip()
+    if status == ActionItem.Status.WONT_DO and not reason:
+        raise ValidationError({"wont_do_reason": "Say why this will not be done."})
+    item.status = status
+    item.wont_do_reason = reason if status == ActionItem.Status.WONT_DO else ""
+    if status in ActionItem.CLOSED_STATUSES:
+        item.completed_at = item.completed_at or timezone.now()
+    else:
+        item.completed_at = None
+    item.full_clean()
+    item.version += 1
+    item.save(update_fields=["status", "wont_do_reason", "completed_at", "version", "updated_at"])
+    return item

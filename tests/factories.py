@@ -82,3 +82,22 @@ class ActionItemFactory(factory.django.DjangoModelFactory):
 
     title = factory.Sequence(lambda n: f"Action {n}")
     team = factory.SubFactory(TeamFactory)
+
+
+# --- incidents ---
+
+
+class PostmortemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "incidents.Postmortem"
+
+    incident = factory.SubFactory(IncidentFactory)
+    summary = "A cache node failed and the fallback path was slower than we thought."
+
+
+class PostmortemCommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "incidents.PostmortemComment"
+
+    postmortem = factory.SubFactory(PostmortemFactory)
+    body = "Could we say which alert fired first?"
