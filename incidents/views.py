@@ -34,12 +34,11 @@ from incidents.models import (
     Postmortem,
 )
 from opsx.htmx import hx_redirect, is_partial
-from opsx.views import validation_response
+from opsx.views import form_page
 from teams import permissions
 from teams import selectors as team_selectors
 from teams.models import Team
 from teams.permissions import Action
-from teams.views import _form_page
 
 PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -84,16 +83,16 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 def incident_create(request: HttpRequest) -> HttpResponse:
     if not _may_create(request):
         raise PermissionDenied("Only members of a team can declare incidents.")
-    form = IncidentForm(request.POST or None, team_choices=_team_choices(request))
-    if request.method == "POST":
-        if response := validation_response(request, form):
-            return response
-        if form.is_valid():
-            permissions.check_create(request.user, Incident, [form.cleaned_data["team"].pk])
-            incident = services.incident_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-            messages.success(request, f"Incident #{incident.pk} declared.")
-            return hx_redirect(request, incident.get_absolute_url())
-    return _form_page(request, form, title="Declare an incident", cancel_url=reverse("incidents:incident-list"))
+
+    def save(data: dict[str, Any]) -> Incident:
+        permissions.check_create(request.user, Incident, [data["team"].pk])
+        return services.incident_create(actor=request.user, **data)  # type: ignore[arg-type]
+
+    return form_page(
+        request, IncidentForm(request.POST or None, team_choices=_team_choices(request)), save=save,
+        title="Declare an incident", cancel_url=reverse("incidents:incident-list"),
+        message="Incident #{obj.pk} declared.",
+    )  # fmt: skip
 
 
 def _incident_context(request: HttpRequest, incident: Incident, **extra: Any) -> dict[str, Any]:
@@ -124,16 +123,13 @@ def _edit_page(request: HttpRequest, obj: Any, form_class: Any, update: Any, *, 
     if teams is not None:
         teams = (teams | Team.objects.filter(pk=obj.team_id)).distinct()
     form = form_class(request.POST or None, instance=type(obj).objects.get(pk=obj.pk), team_choices=teams)
-    if request.method == "POST":
-        if response := validation_response(request, form):
-            return response
-        if form.is_valid():
-            if form.cleaned_data["team"].pk != obj.team_id:
-                permissions.check_create(request.user, type(obj), [form.cleaned_data["team"].pk])
-            obj = update(obj, form.cleaned_data)
-            messages.success(request, "Saved.")
-            return hx_redirect(request, obj.get_absolute_url())
-    return _form_page(request, form, title=title, cancel_url=obj.get_absolute_url())
+
+    def save(data: dict[str, Any]) -> Any:
+        if data["team"].pk != obj.team_id:
+            permissions.check_create(request.user, type(obj), [data["team"].pk])
+        return update(obj, data)
+
+    return form_page(request, form, save=save, title=title, cancel_url=obj.get_absolute_url(), message="Saved.")
 
 
 @vary_on_headers("HX-Request")
@@ -430,16 +426,13 @@ def action_item_create(request: HttpRequest) -> HttpResponse:
     teams = _team_choices(request)
     initial_team = origin["incident"].team if origin.get("incident") else None
     form = ActionItemForm(request.POST or None, team_choices=teams, initial={"team": initial_team})
-    if request.method == "POST":
-        if response := validation_response(request, form):
-            return response
-        if form.is_valid():
-            permissions.check_create(request.user, ActionItem, [form.cleaned_data["team"].pk])
-            item = services.action_item_create(actor=request.user, **form.cleaned_data, **origin)  # type: ignore[arg-type]
-            messages.success(request, "Action item created.")
-            return hx_redirect(request, item.get_absolute_url())
+
+    def save(data: dict[str, Any]) -> ActionItem:
+        permissions.check_create(request.user, ActionItem, [data["team"].pk])
+        return services.action_item_create(actor=request.user, **data, **origin)  # type: ignore[arg-type]
+
     back = origin["source"].get_absolute_url() if origin.get("source") else reverse("incidents:action-item-list")
-    return _form_page(request, form, title="New action item", cancel_url=back)
+    return form_page(request, form, save=save, title="New action item", cancel_url=back, message="Action item created.")
 
 
 def action_item_detail(request: HttpRequest, pk: int) -> HttpResponse:

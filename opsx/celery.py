@@ -19,6 +19,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
+    "purge-idempotency-keys": {
+        "task": "incidents.tasks.purge_idempotency_keys",
+        "schedule": crontab(minute=17, hour=3),
+        "options": {"expires": 60 * 60},
+    },
 }
 
 

@@ -39,7 +39,7 @@ def main(base: str) -> int:
             status = opener.open(base + path).status
         except urllib.error.HTTPError as exc:
             status = exc.code
-        if status == 404 and path.rstrip("/").count("/") == 1 and path not in ("/teams/", "/services/"):
+        if status == 404 and path in ("/reviews/", "/library/"):
             print(f"smoke: {path} not built yet (404)")
             continue
         ok = status == 200

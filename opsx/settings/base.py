@@ -263,4 +263,4 @@ LOGGING = {
 }
 
 # --- opsx -----------------------------------------------------------------------------------
-FEATURE_SIGNUP_ENABLED = envbool("FEATURE_SIGNUP_ENABLED", False)
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=7 * 24)
