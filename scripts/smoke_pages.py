@@ -13,11 +13,14 @@ PAGES = [
     "/services/",
     "/services/checkout-api/",
     "/incidents/",
+    "/incidents/1/",
     "/postmortems/",
     "/actions/",
+    "/actions/mine/",
     "/reviews/",
     "/library/",
     "/api/v1/teams/",
+    "/api/v1/incidents/",
     "/api/docs/",
 ]
 
