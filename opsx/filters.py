@@ -15,6 +15,10 @@ class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
 class SlugChoiceFilter(django_filters.ModelChoiceFilter):
     """`?owner=alice`: one related object picked by a unique field."""
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("empty_label", "Any")
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
 
 def search_filter(method: str = "search") -> django_filters.CharFilter:
     """The free-text `q` filter every list has, rendered as a search box."""
