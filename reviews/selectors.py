@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from incidents.models import ActionItem
+from reviews.defaults import TIER_DEFAULTS
 from reviews.lens_cache import lens_of, questions_by_id
 from reviews.lensfile import Choice, Question
 from reviews.models import (
@@ -35,9 +36,6 @@ from teams import permissions
 from teams.models import System, User
 from teams.permissions import TeamRole
 
-#: Defaults when no TierPolicy row exists for a tier (the data migration seeds the same values).
-DEFAULT_TIER_POLICY = {1: (90, True), 2: (180, True), 3: (365, True), 4: (365, False)}
-
 
 def can_import_lens(user: Any) -> bool:
     """Admins and team leads import lenses: a lens shapes every team's reviews, so not every member."""
@@ -51,6 +49,7 @@ def lens_list(*, user: User) -> QuerySet[Lens]:
         .annotate(version_count=Count("versions"))
         .prefetch_related(Prefetch("versions", queryset=LensVersion.objects.order_by("-number")))
         .filter(Exists(latest))
+        .order_by("name")
     )
 
 
@@ -353,7 +352,7 @@ def launch_blockers(review: Review) -> list[Answer]:
 def tier_policy(system: System) -> TierPolicy:
     policy = TierPolicy.objects.filter(tier=system.tier).first()
     if policy is None:
-        days, external = DEFAULT_TIER_POLICY.get(system.tier, (365, True))
+        days, external = TIER_DEFAULTS.get(system.tier, (365, True))
         policy = TierPolicy(tier=system.tier, review_interval_days=days, requires_external_signoff=external)
     return policy
 
@@ -406,3 +405,10 @@ def service_cadence(system: System) -> Cadence:
         latest=latest,
         latest_counts=review_counts(latest) if latest else None,
     )
+
+
+def builtin_version() -> LensVersion:
+    """Newest version of the built-in lens (created on first use if a flush removed it)."""
+    from reviews.defaults import ensure_builtin_lens
+
+    return latest_version(ensure_builtin_lens())

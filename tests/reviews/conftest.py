@@ -19,3 +19,11 @@ def review(service):
 @pytest.fixture
 def answers(review):
     return {a.question_id: a for a in review.answers.select_related("review_lens__lens_version")}
+
+
+@pytest.fixture(autouse=True)
+def _review_defaults(db):
+    """Tier policies and the built-in lens, as the data migration creates them (flushes remove them)."""
+    from reviews.defaults import ensure_defaults
+
+    ensure_defaults()
