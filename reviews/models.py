@@ -203,6 +203,10 @@ class Answer(models.Model):
             raise ValidationError({"na_reason": "Say why this question does not apply."})
 
     @property
+    def evidence_text(self) -> str:
+        return "\n".join(self.evidence_links)
+
+    @property
     def etag(self) -> str:
         return f'"answer-{self.pk}-v{self.version}"'
 

@@ -391,6 +391,10 @@ class Cadence:
     def days_left(self) -> int:
         return (self.next_due - timezone.localdate()).days
 
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -self.days_left)
+
 
 def service_cadence(system: System) -> Cadence:
     """Next review due = last approval (or, never reviewed, the service's creation) + the tier's interval."""
@@ -412,3 +416,37 @@ def builtin_version() -> LensVersion:
     from reviews.defaults import ensure_builtin_lens
 
     return latest_version(ensure_builtin_lens())
+
+
+@dataclass
+class Rollup:
+    review: RiskCounts
+    lenses: dict[int, RiskCounts]
+    pillars: dict[tuple[int, str], RiskCounts]
+
+
+def review_rollup(review: Review) -> Rollup:
+    """Counts per review, per lens and per pillar in one query (for live updates after an answer)."""
+    rows = (
+        Answer.objects.filter(review=review)
+        .values("review_lens_id", "pillar_id", "risk")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    total: Counter = Counter()
+    lenses: dict[int, Counter] = {}
+    pillars: dict[tuple[int, str], Counter] = {}
+    for row in rows:
+        total[row["risk"]] += row["n"]
+        lenses.setdefault(row["review_lens_id"], Counter())[row["risk"]] += row["n"]
+        pillars.setdefault((row["review_lens_id"], row["pillar_id"]), Counter())[row["risk"]] += row["n"]
+    return Rollup(
+        review=RiskCounts.of(total),
+        lenses={k: RiskCounts.of(v) for k, v in lenses.items()},
+        pillars={k: RiskCounts.of(v) for k, v in pillars.items()},
+    )
+
+
+def team_people(review: Review) -> QuerySet[User]:
+    """People who can own the review's follow-ups: its team's members."""
+    return User.objects.filter(memberships__team_id=review.team_id, is_active=True).order_by("username")

@@ -42,6 +42,7 @@ from reviews.filters import (
     RiskAcceptanceFilterSet,
 )
 from reviews.models import Answer, Decision, Lens, Milestone, Review, RiskAcceptance
+from reviews.views import lens_download
 from teams import permissions
 from teams.permissions import Action
 
@@ -114,10 +115,7 @@ class LensViewSet(viewsets.ReadOnlyModelViewSet):
             text = services.lens_export(version=version, fmt=fmt)  # type: ignore[arg-type]
         except lensfile.LensFormatError as exc:
             raise ValidationError({"fmt": str(exc).splitlines()}) from exc
-        suffix, mime = ("json", "application/json") if fmt == "aws" else ("yaml", "application/yaml")
-        response = HttpResponse(text, content_type=f"{mime}; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{lens.slug}-v{version.number}.{suffix}"'
-        return response
+        return lens_download(lens, version, text, fmt)
 
 
 class ReviewViewSet(
