@@ -11,7 +11,7 @@ from django.utils import timezone
 from reviews import services
 from reviews.defaults import ensure_defaults
 from reviews.lens_cache import questions_by_id
-from reviews.models import Answer, Review
+from reviews.models import Answer, Milestone, Review
 from reviews.selectors import builtin_version
 from teams.models import User
 
@@ -67,6 +67,8 @@ def _start(org: dict[str, Any], service: str, title: str, lead: str) -> Review |
 def _backdate(review: Review, *, days: int) -> None:
     when = timezone.now() - timedelta(days=days)
     Review.objects.filter(pk=review.pk).update(created_at=when)
+    for offset, milestone in enumerate(review.milestones.order_by("created_at", "id")):
+        Milestone.objects.filter(pk=milestone.pk).update(created_at=when + timedelta(days=2 + 2 * offset))
     if review.status == Review.Status.APPROVED:
         Review.objects.filter(pk=review.pk).update(approved_at=when + timedelta(days=6))
 

@@ -31,6 +31,7 @@ from reviews.forms import (
 )
 from reviews.lens_cache import lens_of, questions_by_id
 from reviews.models import (
+    RISK_ORDER,
     Answer,
     Decision,
     GameDay,
@@ -40,6 +41,7 @@ from reviews.models import (
     Milestone,
     Review,
     ReviewLens,
+    Risk,
 )
 from teams import permissions
 from teams.models import System
@@ -366,7 +368,7 @@ def review_milestones(request: HttpRequest, pk: int) -> HttpResponse:
         "milestones": milestones,
         "form": form,
         "comparison": comparison,
-        "risk_keys": ["high", "medium", "unanswered", "none", "na"],
+        "risk_labels": [Risk(key).label for key in RISK_ORDER],
     }
     return render(request, "reviews/review_milestones.html", context, status=400 if form.errors else 200)
 
