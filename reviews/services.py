@@ -166,9 +166,9 @@ def review_create(*, actor: User | None, system: System, title: str, lens_versio
     review.save()
     answers: list[Answer] = []
     for position, version in enumerate(lens_versions):
-        review_lens = ReviewLens.objects.create(
-            review=review, lens_id=version.lens_id, lens_version=version, position=position
-        )
+        review_lens = ReviewLens(review=review, lens_id=version.lens_id, lens_version=version, position=position)
+        review_lens.full_clean()
+        review_lens.save()
         answers.extend(_answer_rows(review, review_lens))
     Answer.objects.bulk_create(answers)
     return review
@@ -215,6 +215,8 @@ def answer_update(
     evidence_links: list[str] | None = None,
 ) -> Answer:
     """Save an answer if it is still at `version` (conditional UPDATE); raises StaleAnswer otherwise."""
+    if Review.objects.filter(pk=answer.review_id, status=Review.Status.APPROVED).exists():
+        raise ReviewStateError("This review is approved, so its answers are frozen; start a new review instead.")
     question = questions_by_id(answer.review_lens.lens_version)[answer.question_id]
     selected = _check_selection(question, list(selected))
     if not_applicable:
@@ -310,7 +312,9 @@ def review_lens_upgrade(*, review_lens: ReviewLens, actor: User, to_version: Len
     dropped, and the risk is evaluated again under the new rules); new questions start unanswered;
     answers to removed questions go (milestones keep them).
     """
-    review_lens = ReviewLens.objects.select_for_update().select_related("lens_version").get(pk=review_lens.pk)
+    review_lens = ReviewLens.objects.select_for_update().select_related("lens_version", "review").get(pk=review_lens.pk)
+    if review_lens.review.status == Review.Status.APPROVED:
+        raise ReviewStateError("This review is approved; start a new review to use the newer lens.")
     current = review_lens.lens_version
     target = to_version or LensVersion.objects.filter(lens_id=review_lens.lens_id).order_by("-number").first()
     if target is None or target.lens_id != review_lens.lens_id or target.number <= current.number:
@@ -361,9 +365,12 @@ def review_lens_upgrade(*, review_lens: ReviewLens, actor: User, to_version: Len
     Answer.objects.bulk_create(to_create)
     review_lens.lens_version = target
     review_lens.save(update_fields=["lens_version"])
-    return LensUpgrade.objects.create(
+    upgrade = LensUpgrade(
         review_lens=review_lens, from_version=current, to_version=target, changes=changes, actor=actor
     )
+    upgrade.full_clean()
+    upgrade.save()
+    return upgrade
 
 
 # --- launch decision ------------------------------------------------------------------------
@@ -377,7 +384,7 @@ def review_request_launch(*, review: Review, actor: User, note: str = "") -> Dec
     if updated != 1:
         raise ReviewStateError("Only a review in progress can be put forward for launch.")
     review.refresh_from_db()
-    return Decision.objects.create(review=review, kind=Decision.Kind.REQUESTED, actor=actor, note=note)
+    return _decide(review=review, kind=Decision.Kind.REQUESTED, actor=actor, note=note)
 
 
 @transaction.atomic
@@ -388,7 +395,14 @@ def review_withdraw_launch(*, review: Review, actor: User, note: str = "") -> De
     if updated != 1:
         raise ReviewStateError("There is no open launch request to withdraw.")
     review.refresh_from_db()
-    return Decision.objects.create(review=review, kind=Decision.Kind.WITHDRAWN, actor=actor, note=note)
+    return _decide(review=review, kind=Decision.Kind.WITHDRAWN, actor=actor, note=note)
+
+
+def _decide(*, review: Review, kind: str, actor: User, role: str = "", note: str = "") -> Decision:
+    decision = Decision(review=review, kind=kind, role=role, actor=actor, note=note.strip())
+    decision.full_clean()
+    decision.save()
+    return decision
 
 
 def signoff_role(*, review: Review, user: User) -> str | None:
@@ -423,13 +437,13 @@ def review_sign_off(*, review: Review, actor: User, note: str = "") -> Decision:
     have = selectors.current_signoff_roles(review)
     if role in have:
         raise ReviewStateError(f"This launch request already has a sign-off as {Decision.Role(role).label.lower()}.")
-    decision = Decision.objects.create(review=review, kind=Decision.Kind.SIGNED_OFF, role=role, actor=actor, note=note)
+    decision = _decide(review=review, kind=Decision.Kind.SIGNED_OFF, role=role, actor=actor, note=note)
     have.add(role)
     if selectors.required_signoff_roles(review.system) <= have:
         Review.objects.filter(pk=review.pk, status=Review.Status.REQUESTED).update(
             status=Review.Status.APPROVED, approved_at=timezone.now()
         )
-        Decision.objects.create(review=review, kind=Decision.Kind.APPROVED, actor=actor, note="All sign-offs in.")
+        _decide(review=review, kind=Decision.Kind.APPROVED, actor=actor, note="All required sign-offs are in.")
     return decision
 
 

@@ -55,7 +55,9 @@ def _review(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Revi
 
 
 def _review_context(request: HttpRequest, review: Review, tab: str) -> dict[str, Any]:
-    return {"review": review, "tab": tab, "can": permissions.allowed_actions(request.user, review)}
+    can = permissions.allowed_actions(request.user, review)
+    editable = can["change"] and review.status != Review.Status.APPROVED
+    return {"review": review, "tab": tab, "can": can, "editable": editable}
 
 
 # --- lenses ---------------------------------------------------------------------------------
@@ -253,6 +255,8 @@ def answer_save(request: HttpRequest, pk: int, answer_pk: int) -> HttpResponse:
             return reswap(retarget(response, f"#q-{answer.pk}"), "outerHTML")
         except ValidationError as exc:
             error = " ".join(exc.messages)
+        except services.ReviewStateError as exc:
+            error = str(exc)
     else:
         error = " ".join(e for errors in form.errors.values() for e in errors)
     if not is_partial(request):

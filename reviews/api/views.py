@@ -240,6 +240,8 @@ class AnswerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
             )
         except services.StaleAnswer as exc:
             return self._stale(exc.current, 412 if if_match else 409, "precondition_failed" if if_match else "conflict")
+        except services.ReviewStateError as exc:
+            return state_conflict(exc)
         return Response(self.get_serializer(fresh).data, headers={"ETag": fresh.etag})
 
     def _stale(self, current: Answer, code: int, slug: str) -> Response:

@@ -240,3 +240,40 @@ def test_answer_list_excludes_nothing_and_filters_by_risk(api_as, owner, review)
     data = api_as(owner).get(f"/api/v1/answers/?review={review.pk}&risk=high").json()
     assert [a["question_id"] for a in data["results"]] == ["q000"]
     assert Answer.objects.filter(review=review).count() == 5
+
+
+def test_approved_review_answers_are_frozen(api_as, owner, outsider, review):
+    client = api_as(owner)
+    _answer_all(client, review)
+    client.post("/api/v1/decisions/", {"review": review.pk, "kind": "requested"}, format="json")
+    client.post("/api/v1/decisions/", {"review": review.pk, "kind": "signed_off"}, format="json")
+    api_as(outsider).post("/api/v1/decisions/", {"review": review.pk, "kind": "signed_off"}, format="json")
+    answer = answer_of(review, "q000")
+    response = patch(client, answer, {"selected": ["q000_no"], "version": answer.version})
+    assert response.status_code == 409 and "frozen" in response.json()["error"]["message"]
+    answer.refresh_from_db()
+    assert answer.risk == "none"
+
+
+def test_review_title_update(api_as, owner, outsider, review):
+    assert api_as(outsider).patch(f"/api/v1/reviews/{review.pk}/", {"title": "X"}, format="json").status_code == 403
+    response = api_as(owner).patch(f"/api/v1/reviews/{review.pk}/", {"title": "Renamed"}, format="json")
+    assert response.status_code == 200
+    review.refresh_from_db()
+    assert review.title == "Renamed"
+    assert api_as(owner).patch(f"/api/v1/reviews/{review.pk}/", {"title": ""}, format="json").status_code == 400
+
+
+def test_upload_aws_json_over_the_api(api_as, admin_user):
+    from pathlib import Path
+
+    path = sorted((Path(__file__).resolve().parents[3] / "shared" / "data" / "lenses").glob("*.json"))[0]
+    upload = SimpleUploadedFile(path.name, path.read_bytes(), content_type="application/json")
+    response = api_as(admin_user).post("/api/v1/lenses/upload/", {"file": upload}, format="multipart")
+    assert response.status_code == 201
+    slug = response.json()["lens"]["slug"]
+    exported = api_as(admin_user).get(f"/api/v1/lenses/{slug}/export/?fmt=aws")
+    again = SimpleUploadedFile("again.json", exported.content)
+    assert api_as(admin_user).post("/api/v1/lenses/upload/", {"file": again}, format="multipart").json()["outcome"] == (
+        "unchanged"
+    )

@@ -265,3 +265,28 @@ def test_upgrade_in_browser(client_as, owner, review):
 def test_service_panel_shows_cadence(client_as, owner, service):
     page = client_as(owner).get(f"/services/{service.slug}/").content.decode()
     assert "Next review due" in page and "Every 90 days" in page
+
+
+def test_home_panel_lists_overdue_services_and_requests(client_as, owner, review):
+    from teams.models import System
+
+    System.objects.filter(pk=review.system_id).update(created_at=timezone.now() - timedelta(days=200))
+    services.review_request_launch(review=review, actor=owner)
+    page = client_as(owner).get("/").content.decode()
+    assert "Overdue reviews" in page and review.system.name in page
+    assert "Awaiting sign-off" in page and review.title in page
+
+
+def test_approved_review_page_is_read_only(client_as, owner, outsider, review):
+    for answer in review.answers.all():
+        q = answer.question_id
+        post_answer(client_as(owner), review, answer, [f"{q}_a", f"{q}_b"])
+    services.review_request_launch(review=review, actor=owner)
+    services.review_sign_off(review=review, actor=owner)
+    services.review_sign_off(review=review, actor=outsider)
+    page = client_as(owner).get(f"/reviews/{review.pk}/").content.decode()
+    assert "answers are frozen" in page and "hx-post" not in page
+    answer = review.answers.get(question_id="q000")
+    response = post_answer(client_as(owner), review, answer, ["q000_no"], version=2)
+    assert "Not saved" in response.content.decode()
+    assert Answer.objects.get(pk=answer.pk).risk == "none"
