@@ -4,7 +4,17 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from opsx.filters import SlugMultipleChoiceFilter
-from reviews.models import Answer, Decision, Milestone, Review, Risk, RiskAcceptance
+from reviews.models import (
+    Answer,
+    Decision,
+    FailureScenario,
+    GameDay,
+    GameDayFinding,
+    Milestone,
+    Review,
+    Risk,
+    RiskAcceptance,
+)
 from teams.models import System, Team
 
 
@@ -56,3 +66,24 @@ class RiskAcceptanceFilterSet(ReviewChildFilterSet):
     class Meta:
         model = RiskAcceptance
         fields = ["review"]
+
+
+class FailureScenarioFilterSet(ReviewChildFilterSet):
+    class Meta:
+        model = FailureScenario
+        fields = ["review"]
+
+
+class GameDayFilterSet(ReviewChildFilterSet):
+    class Meta:
+        model = GameDay
+        fields = ["review", "outcome"]
+
+
+class GameDayFindingFilterSet(django_filters.FilterSet):
+    game_day = django_filters.NumberFilter(field_name="game_day_id")
+    review = django_filters.NumberFilter(field_name="game_day__review_id")
+
+    class Meta:
+        model = GameDayFinding
+        fields = ["game_day", "review"]

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from incidents.models import ActionItem
 from incidents.services import action_item_create
+from opsx.services import model_update
 from reviews import lensfile, selectors
 from reviews.lens_cache import lens_of, questions_by_id
 from reviews.lensfile import Question
@@ -504,3 +505,19 @@ def finding_to_action(
         priority=ActionItem.Priority.P2,
         source=finding,
     )
+
+
+SCENARIO_FIELDS = ["title", "description", "likelihood", "impact", "mitigation", "owner"]
+GAME_DAY_FIELDS = ["title", "held_on", "scenario", "participants", "outcome", "summary"]
+
+
+@transaction.atomic
+def scenario_update(*, scenario: FailureScenario, data: dict[str, Any]) -> FailureScenario:
+    scenario, _ = model_update(instance=scenario, fields=SCENARIO_FIELDS, data=data)
+    return scenario
+
+
+@transaction.atomic
+def game_day_update(*, game_day: GameDay, data: dict[str, Any]) -> GameDay:
+    game_day, _ = model_update(instance=game_day, fields=GAME_DAY_FIELDS, data=data)
+    return game_day

@@ -7,7 +7,19 @@ from rest_framework import serializers
 from incidents.models import ActionItem
 from reviews import lensfile, selectors
 from reviews.lens_cache import questions_by_id
-from reviews.models import Answer, Decision, Lens, LensVersion, Milestone, Review, RiskAcceptance
+from reviews.models import (
+    Answer,
+    Decision,
+    FailureScenario,
+    GameDay,
+    GameDayFinding,
+    Lens,
+    LensVersion,
+    Level,
+    Milestone,
+    Review,
+    RiskAcceptance,
+)
 from teams.api.serializers import UserSummarySerializer
 from teams.models import System, User
 
@@ -225,3 +237,69 @@ class RiskAcceptanceSerializer(serializers.ModelSerializer):
         model = RiskAcceptance
         fields = ["id", "review", "answer", "reason", "expires_at", "is_active", "accepted_by", "created_at"]
         read_only_fields = ["id", "review", "is_active", "accepted_by", "created_at"]
+
+
+class FailureScenarioSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    # Plain strings in the schema: one enum under two names makes drf-spectacular warn.
+    likelihood = serializers.CharField(required=False, help_text="low, medium or high")
+    impact = serializers.CharField(required=False, help_text="low, medium or high")
+
+    class Meta:
+        model = FailureScenario
+        fields = ["id", "review", "title", "description", "likelihood", "impact", "mitigation", "owner", "created_at",
+                  "updated_at"]  # fmt: skip
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            fields["review"].read_only = True  # a scenario stays on its review
+        return fields
+
+    def _level(self, value: str) -> str:
+        if value not in Level.values:
+            raise serializers.ValidationError(f"Use one of: {', '.join(Level.values)}.")
+        return value
+
+    def validate_likelihood(self, value: str) -> str:
+        return self._level(value)
+
+    def validate_impact(self, value: str) -> str:
+        return self._level(value)
+
+
+class GameDayFindingSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = GameDayFinding
+        fields = ["id", "game_day", "description", "created_by", "created_at"]
+        read_only_fields = ["id", "game_day", "created_by", "created_at"]
+
+
+class GameDaySerializer(serializers.ModelSerializer):
+    findings = GameDayFindingSerializer(many=True, read_only=True)
+    outcome = serializers.ChoiceField(choices=["planned", "passed", "partial", "failed"], required=False)
+
+    class Meta:
+        model = GameDay
+        fields = ["id", "review", "title", "held_on", "scenario", "participants", "outcome", "summary", "findings",
+                  "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = ["id", "findings", "created_at", "updated_at"]
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            fields["review"].read_only = True
+        return fields
+
+
+class FindingActionSerializer(serializers.Serializer):
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    due_date = serializers.DateField(required=False, allow_null=True)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)

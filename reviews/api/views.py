@@ -23,6 +23,10 @@ from reviews.api.serializers import (
     AnswerSerializer,
     ComparisonSerializer,
     DecisionSerializer,
+    FailureScenarioSerializer,
+    FindingActionSerializer,
+    GameDayFindingSerializer,
+    GameDaySerializer,
     LensImportResultSerializer,
     LensSerializer,
     LensUploadSerializer,
@@ -37,11 +41,24 @@ from reviews.api.serializers import (
 from reviews.filters import (
     AnswerFilterSet,
     DecisionFilterSet,
+    FailureScenarioFilterSet,
+    GameDayFilterSet,
+    GameDayFindingFilterSet,
     MilestoneFilterSet,
     ReviewFilterSet,
     RiskAcceptanceFilterSet,
 )
-from reviews.models import Answer, Decision, Lens, Milestone, Review, RiskAcceptance
+from reviews.models import (
+    Answer,
+    Decision,
+    FailureScenario,
+    GameDay,
+    GameDayFinding,
+    Lens,
+    Milestone,
+    Review,
+    RiskAcceptance,
+)
 from reviews.views import lens_download
 from teams import permissions
 from teams.permissions import Action
@@ -362,3 +379,99 @@ class RiskAcceptanceViewSet(
             reason=data["reason"],
             expires_at=data["expires_at"],
         )
+
+
+class _ReviewChildViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Records hanging off a review that its team creates and edits (pre-mortem scenarios, game days)."""
+
+    permission_classes = [TeamRolePermission]
+    required_actions = {
+        **READ,
+        "create": Action.CREATE,
+        "update": Action.CHANGE,
+        "partial_update": Action.CHANGE,
+    }
+
+    def _create_for_review(self, serializer: BaseSerializer, create: Any) -> None:
+        data: dict[str, Any] = dict(serializer.validated_data)  # type: ignore[arg-type]
+        review = _review_for(self.request, data.pop("review").pk, Action.CHANGE)
+        serializer.instance = create(review=review, actor=self.request.user, **data)
+
+
+class FailureScenarioViewSet(_ReviewChildViewSet):
+    """Pre-mortem failure scenarios: likelihood, impact, mitigation and owner."""
+
+    serializer_class = FailureScenarioSerializer
+    filterset_class = FailureScenarioFilterSet
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return FailureScenario.objects.visible_to(self.request.user).select_related("owner")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        self._create_for_review(serializer, services.scenario_create)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        serializer.instance = services.scenario_update(
+            scenario=serializer.instance,  # type: ignore[arg-type]
+            data=serializer.validated_data,  # type: ignore[arg-type]
+        )
+
+
+class GameDayViewSet(_ReviewChildViewSet):
+    """Game days (exercises) with their findings; `findings` adds one."""
+
+    serializer_class = GameDaySerializer
+    filterset_class = GameDayFilterSet
+    required_actions = {**_ReviewChildViewSet.required_actions, "findings": Action.CHANGE}
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return GameDay.objects.visible_to(self.request.user).prefetch_related("findings__created_by")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        self._create_for_review(serializer, services.game_day_create)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        serializer.instance = services.game_day_update(
+            game_day=serializer.instance,  # type: ignore[arg-type]
+            data=serializer.validated_data,  # type: ignore[arg-type]
+        )
+
+    @extend_schema(request=GameDayFindingSerializer, responses={201: GameDayFindingSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def findings(self, request: Request, pk: str | None = None) -> Response:
+        game_day: GameDay = self.get_object()
+        form = GameDayFindingSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        finding = services.finding_create(
+            game_day=game_day,
+            actor=request.user,  # type: ignore[arg-type]
+            description=form.validated_data["description"],
+        )
+        return Response(GameDayFindingSerializer(finding).data, status=status.HTTP_201_CREATED)
+
+
+class GameDayFindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Game-day findings; `action-item` turns one into an action item (origin game day)."""
+
+    serializer_class = GameDayFindingSerializer
+    permission_classes = [TeamRolePermission]
+    filterset_class = GameDayFindingFilterSet
+    required_actions = {**READ, "action_item": Action.CHANGE}
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return GameDayFinding.objects.visible_to(self.request.user).select_related("game_day__review", "created_by")
+
+    @extend_schema(request=FindingActionSerializer, responses={201: ActionItemSummarySerializer})
+    @action(detail=True, methods=["post"], url_path="action-item", filterset_class=None)
+    def action_item(self, request: Request, pk: str | None = None) -> Response:
+        finding: GameDayFinding = self.get_object()
+        form = FindingActionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        item = services.finding_to_action(finding=finding, actor=request.user, **form.validated_data)  # type: ignore[arg-type]
+        return Response(ActionItemSummarySerializer(item).data, status=status.HTTP_201_CREATED)

@@ -277,3 +277,49 @@ def test_upload_aws_json_over_the_api(api_as, admin_user):
     assert api_as(admin_user).post("/api/v1/lenses/upload/", {"file": again}, format="multipart").json()["outcome"] == (
         "unchanged"
     )
+
+
+# --- pre-mortem and game days ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who,expected", [("owner", 201), ("teammate", 201), ("outsider", 403), ("leader", 403)])
+def test_failure_scenario_create(api_as, request, review, owner, who, expected):
+    body = {"review": review.pk, "title": "Cache stampede", "likelihood": "medium", "impact": "high", "owner": "alice"}
+    response = api_as(request.getfixturevalue(who)).post("/api/v1/failure-scenarios/", body, format="json")
+    assert response.status_code == expected, response.content
+
+
+def test_failure_scenario_validation_and_update(api_as, owner, teammate, outsider, review):
+    bad = api_as(owner).post(
+        "/api/v1/failure-scenarios/", {"review": review.pk, "title": "", "impact": "huge"}, format="json"
+    )
+    assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {"title", "impact"}
+    created = api_as(owner).post("/api/v1/failure-scenarios/", {"review": review.pk, "title": "DNS"}, format="json")
+    url = f"/api/v1/failure-scenarios/{created.json()['id']}/"
+    assert api_as(outsider).get(url).status_code == 200
+    assert api_as(outsider).patch(url, {"mitigation": "x"}, format="json").status_code == 403
+    response = api_as(teammate).patch(url, {"mitigation": "Two resolvers", "likelihood": "low"}, format="json")
+    assert (response.status_code, response.json()["mitigation"], response.json()["likelihood"]) == (
+        200,
+        "Two resolvers",
+        "low",
+    )
+
+
+def test_game_day_findings_and_action_items(api_as, owner, teammate, outsider, review):
+    day = timezone.localdate().isoformat()
+    body = {"review": review.pk, "title": "Region drain", "held_on": day, "scenario": "Drain eu-west"}
+    assert api_as(outsider).post("/api/v1/game-days/", body, format="json").status_code == 403
+    game_day = api_as(teammate).post("/api/v1/game-days/", body, format="json").json()
+    url = f"/api/v1/game-days/{game_day['id']}/"
+    assert api_as(outsider).post(f"{url}findings/", {"description": "x"}, format="json").status_code == 403
+    assert api_as(teammate).post(f"{url}findings/", {"description": ""}, format="json").status_code == 400
+    finding = api_as(teammate).post(f"{url}findings/", {"description": "Pager went to the old rota"}, format="json")
+    assert finding.status_code == 201
+    assert api_as(outsider).get(url).json()["findings"][0]["description"] == "Pager went to the old rota"
+    action_url = f"/api/v1/game-day-findings/{finding.json()['id']}/action-item/"
+    assert api_as(outsider).post(action_url, {}, format="json").status_code == 403
+    item = api_as(owner).post(action_url, {"owner": "bob"}, format="json")
+    assert item.status_code == 201 and item.json()["origin"] == ActionItem.Origin.GAME_DAY
+    assert api_as(owner).patch(url, {"outcome": "failed"}, format="json").json()["outcome"] == "failed"
+    assert api_as(outsider).get(f"/api/v1/game-day-findings/?review={review.pk}").json()["count"] == 1
