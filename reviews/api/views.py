@@ -235,7 +235,7 @@ class AnswerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
         data: dict[str, Any] = serializer.validated_data  # type: ignore[assignment]
         if_match = request.headers.get("If-Match")
         if if_match is not None:
-            if if_match.strip() != answer.etag:
+            if if_match.strip() not in (answer.etag, "*"):
                 return self._stale(answer, 412, "precondition_failed")
             version = answer.version
         elif "version" in data:
@@ -398,10 +398,20 @@ class _ReviewChildViewSet(
         "partial_update": Action.CHANGE,
     }
 
-    def _create_for_review(self, serializer: BaseSerializer, create: Any) -> None:
+    # Set by subclasses (as staticmethods): the service that creates and the one that updates.
+    create_service: Any
+    update_service: Any
+    instance_kwarg: str
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
         data: dict[str, Any] = dict(serializer.validated_data)  # type: ignore[arg-type]
         review = _review_for(self.request, data.pop("review").pk, Action.CHANGE)
-        serializer.instance = create(review=review, actor=self.request.user, **data)
+        serializer.instance = self.create_service(review=review, actor=self.request.user, **data)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        serializer.instance = self.update_service(
+            **{self.instance_kwarg: serializer.instance}, data=serializer.validated_data
+        )
 
 
 class FailureScenarioViewSet(_ReviewChildViewSet):
@@ -409,18 +419,12 @@ class FailureScenarioViewSet(_ReviewChildViewSet):
 
     serializer_class = FailureScenarioSerializer
     filterset_class = FailureScenarioFilterSet
+    create_service = staticmethod(services.scenario_create)
+    update_service = staticmethod(services.scenario_update)
+    instance_kwarg = "scenario"
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return FailureScenario.objects.visible_to(self.request.user).select_related("owner")
-
-    def perform_create(self, serializer: BaseSerializer) -> None:
-        self._create_for_review(serializer, services.scenario_create)
-
-    def perform_update(self, serializer: BaseSerializer) -> None:
-        serializer.instance = services.scenario_update(
-            scenario=serializer.instance,  # type: ignore[arg-type]
-            data=serializer.validated_data,  # type: ignore[arg-type]
-        )
 
 
 class GameDayViewSet(_ReviewChildViewSet):
@@ -429,18 +433,12 @@ class GameDayViewSet(_ReviewChildViewSet):
     serializer_class = GameDaySerializer
     filterset_class = GameDayFilterSet
     required_actions = {**_ReviewChildViewSet.required_actions, "findings": Action.CHANGE}
+    create_service = staticmethod(services.game_day_create)
+    update_service = staticmethod(services.game_day_update)
+    instance_kwarg = "game_day"
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return GameDay.objects.visible_to(self.request.user).prefetch_related("findings__created_by")
-
-    def perform_create(self, serializer: BaseSerializer) -> None:
-        self._create_for_review(serializer, services.game_day_create)
-
-    def perform_update(self, serializer: BaseSerializer) -> None:
-        serializer.instance = services.game_day_update(
-            game_day=serializer.instance,  # type: ignore[arg-type]
-            data=serializer.validated_data,  # type: ignore[arg-type]
-        )
 
     @extend_schema(request=GameDayFindingSerializer, responses={201: GameDayFindingSerializer})
     @action(detail=True, methods=["post"], filterset_class=None)
