@@ -349,6 +349,17 @@ def launch_blockers(review: Review) -> list[Answer]:
     )
 
 
+def accepted_until(review: Review) -> dict[int, Any]:
+    """{answer id: latest expiry} of the review's acceptances that are still valid (one query)."""
+    rows = RiskAcceptance.objects.filter(review=review, expires_at__gt=timezone.now()).values_list(
+        "answer_id", "expires_at"
+    )
+    out: dict[int, Any] = {}
+    for answer_id, expires_at in rows:
+        out[answer_id] = max(expires_at, out.get(answer_id, expires_at))
+    return out
+
+
 def tier_policy(system: System) -> TierPolicy:
     policy = TierPolicy.objects.filter(tier=system.tier).first()
     if policy is None:

@@ -194,7 +194,12 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review = _review(request, pk)
     structure = selectors.review_structure(review)
     counts = selectors.RiskCounts.of([q.answer.risk for lv in structure for p in lv.pillars for q in p.questions])
-    context = {**_review_context(request, review, "answers"), "structure": structure, "counts": counts}
+    context = {
+        **_review_context(request, review, "answers"),
+        "structure": structure,
+        "counts": counts,
+        "accepted": selectors.accepted_until(review),
+    }
     return render(request, "reviews/review_detail.html", context)
 
 

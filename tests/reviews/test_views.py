@@ -136,6 +136,7 @@ def test_api_answer_query_count_is_fixed(api_as, owner, team):
             )
         assert response.status_code == 200
         counts.append(len(ctx.captured_queries))
+    print("API answer PATCH queries for 5 and 50 questions:", counts)
     assert counts[0] == counts[1]
 
 
@@ -209,6 +210,7 @@ def test_launch_in_browser(client_as, owner, outsider, teammate, review):
     )
     assert client_as(owner).post(accept, {f"r{high.pk}-reason": "", f"r{high.pk}-expires_on": day}).status_code == 400
     client_as(owner).post(accept, {f"r{high.pk}-reason": "Drill booked", f"r{high.pk}-expires_on": day})
+    assert f"Accepted until {day}" in client_as(outsider).get(f"/reviews/{review.pk}/").content.decode()
     client_as(owner).post(f"/reviews/{review.pk}/launch/signed_off/")
     client_as(outsider).post(f"/reviews/{review.pk}/launch/signed_off/", {"note": "Looks good"})
     review.refresh_from_db()
