@@ -17,6 +17,16 @@ from reviews.models import (
 )
 
 
+class AppendOnlyAdmin(admin.ModelAdmin):
+    """History rows (decisions, acceptances, snapshots, upgrades, lens versions) are never edited or deleted."""
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
 class LensVersionInline(admin.TabularInline):
     model = LensVersion
     extra = 0
@@ -33,7 +43,7 @@ class LensAdmin(admin.ModelAdmin):
 
 
 @admin.register(LensVersion)
-class LensVersionAdmin(admin.ModelAdmin):
+class LensVersionAdmin(AppendOnlyAdmin):
     list_display = ["lens", "number", "version_label", "question_count", "created_at"]
     list_filter = ["lens"]
     readonly_fields = ["fingerprint", "document", "source_yaml", "question_count"]
@@ -74,26 +84,26 @@ class AnswerAdmin(admin.ModelAdmin):
 
 
 @admin.register(LensUpgrade)
-class LensUpgradeAdmin(admin.ModelAdmin):
+class LensUpgradeAdmin(AppendOnlyAdmin):
     list_display = ["review_lens", "from_version", "to_version", "actor", "created_at"]
     raw_id_fields = ["review_lens", "from_version", "to_version", "actor"]
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(admin.ModelAdmin):
+class MilestoneAdmin(AppendOnlyAdmin):
     list_display = ["name", "review", "created_by", "created_at"]
     raw_id_fields = ["review", "created_by"]
     readonly_fields = ["snapshot"]
 
 
 @admin.register(RiskAcceptance)
-class RiskAcceptanceAdmin(admin.ModelAdmin):
+class RiskAcceptanceAdmin(AppendOnlyAdmin):
     list_display = ["answer", "review", "accepted_by", "expires_at", "created_at"]
     raw_id_fields = ["answer", "review", "accepted_by"]
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(AppendOnlyAdmin):
     list_display = ["review", "kind", "role", "actor", "created_at"]
     list_filter = ["kind", "role"]
     raw_id_fields = ["review", "actor"]
