@@ -101,3 +101,50 @@ class PostmortemCommentFactory(factory.django.DjangoModelFactory):
 
     postmortem = factory.SubFactory(PostmortemFactory)
     body = "Could we say which alert fired first?"
+
+# --- reviews ---
+
+
+def make_lens_yaml(*, name: str = "Test Lens", questions: int = 5, description: str = "A lens for tests.") -> str:
+    """An opsx YAML lens with `questions` questions (20 per pillar), each with two practices and a none-choice."""
+    import yaml
+
+    pillars = []
+    for p in range((questions + 19) // 20):
+        qs = []
+        for i in range(p * 20, min(questions, (p + 1) * 20)):
+            qs.append(
+                {
+                    "id": f"q{i:03d}",
+                    "title": f"Question {i}",
+                    "description": f"Is practice {i} in place?",
+                    "choices": [
+                        {"id": f"q{i:03d}_a", "title": "Practice A", "improvement_plan": {"text": f"Adopt A for {i}"}},
+                        {"id": f"q{i:03d}_b", "title": "Practice B", "improvement_plan": {"text": f"Adopt B for {i}"}},
+                        {"id": f"q{i:03d}_no", "title": "None of these"},
+                    ],
+                    "risk_rules": [
+                        {"condition": f"q{i:03d}_a && q{i:03d}_b", "risk": "NO_RISK"},
+                        {"condition": f"q{i:03d}_a", "risk": "MEDIUM_RISK"},
+                        {"condition": "default", "risk": "HIGH_RISK"},
+                    ],
+                }
+            )
+        pillars.append({"id": f"pillar{p}", "name": f"Pillar {p}", "questions": qs})
+    doc = {"format": "opsx-lens/v1", "name": name, "description": description, "pillars": pillars}
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def make_lens_version(*, name: str = "Test Lens", questions: int = 5, **kwargs):
+    from reviews import services as review_services
+
+    return review_services.lens_import(
+        data=make_lens_yaml(name=name, questions=questions, **kwargs), actor=None, fmt="yaml"
+    ).version
+
+
+def make_review(*, system, questions: int = 5, lens_name: str = "Test Lens", title: str = "Launch review"):
+    from reviews import services as review_services
+
+    version = make_lens_version(name=lens_name, questions=questions)
+    return review_services.review_create(actor=None, system=system, title=title, lens_versions=[version])

@@ -1,0 +1,305 @@
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from incidents.models import ActionItem
+from reviews import lensfile, selectors
+from reviews.lens_cache import questions_by_id
+from reviews.models import (
+    Answer,
+    Decision,
+    FailureScenario,
+    GameDay,
+    GameDayFinding,
+    Lens,
+    LensVersion,
+    Level,
+    Milestone,
+    Review,
+    RiskAcceptance,
+)
+from teams.api.serializers import UserSummarySerializer
+from teams.models import System, User
+
+
+class LensVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LensVersion
+        fields = ["id", "number", "version_label", "fingerprint", "question_count", "created_at"]
+        read_only_fields = fields
+
+
+class LensSerializer(serializers.ModelSerializer):
+    versions = LensVersionSerializer(many=True, read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api:lens-detail", lookup_field="slug")
+
+    class Meta:
+        model = Lens
+        fields = ["id", "url", "name", "slug", "description", "builtin", "versions", "created_at"]
+        read_only_fields = fields
+
+
+class LensUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="opsx YAML (.yaml/.yml) or AWS custom lens JSON (.json).")
+    format = serializers.ChoiceField(choices=lensfile.FORMATS, required=False, help_text="Override detection.")
+
+
+class LensImportResultSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["created", "new version", "unchanged"])
+    lens = LensSerializer()
+    version = LensVersionSerializer()
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class RiskCountsField(serializers.DictField):
+    child = serializers.IntegerField()
+
+
+class ReviewLensSerializer(serializers.Serializer):
+    lens = serializers.CharField(source="review_lens.lens.slug")
+    name = serializers.CharField(source="review_lens.lens.name")
+    version = serializers.IntegerField(source="review_lens.lens_version.number")
+    newer_version = serializers.IntegerField(source="newer.number", allow_null=True, default=None)
+    counts = RiskCountsField(source="counts.counts")
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(source="system", slug_field="slug", queryset=System.objects.all())
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    lenses = serializers.ListField(
+        child=serializers.SlugField(),
+        write_only=True,
+        required=False,
+        help_text="Lens slugs; the latest version of each is used. Default: the built-in lens.",
+    )
+    url = serializers.HyperlinkedIdentityField(view_name="api:review-detail")
+    status = serializers.CharField(read_only=True, help_text="draft, requested (awaiting sign-off) or approved.")
+
+    class Meta:
+        model = Review
+        fields = ["id", "url", "title", "service", "team", "status", "lenses", "requested_at", "approved_at",
+                  "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = ["id", "status", "requested_at", "approved_at", "created_at", "updated_at"]
+
+    def validate_lenses(self, value: list[str]) -> list[LensVersion]:
+        newest = {v.lens.slug: v for v in selectors.newest_versions().values()}
+        unknown = [slug for slug in value if slug not in newest]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown lens: {', '.join(unknown)}.")
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("Name each lens once.")
+        return [newest[slug] for slug in value]
+
+
+class ReviewUpdateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Review
+        fields = ["title"]
+
+
+class ReviewDetailSerializer(ReviewSerializer):
+    counts = serializers.SerializerMethodField()
+    lens_details = serializers.SerializerMethodField()
+    blockers = serializers.SerializerMethodField()
+    signoffs = serializers.SerializerMethodField()
+    required_signoffs = serializers.SerializerMethodField()
+
+    class Meta(ReviewSerializer.Meta):
+        fields = [*ReviewSerializer.Meta.fields, "counts", "lens_details", "blockers", "signoffs", "required_signoffs"]
+
+    @extend_schema_field(RiskCountsField())
+    def get_counts(self, review: Review) -> dict[str, int]:
+        return selectors.review_counts(review).as_dict()
+
+    @extend_schema_field(ReviewLensSerializer(many=True))
+    def get_lens_details(self, review: Review) -> list[dict[str, Any]]:
+        return ReviewLensSerializer(selectors.review_structure(review), many=True).data  # type: ignore[return-value]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_blockers(self, review: Review) -> list[str]:
+        return [a.question_id for a in selectors.launch_blockers(review)]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_signoffs(self, review: Review) -> list[str]:
+        return sorted(selectors.current_signoff_roles(review)) if review.status != Review.Status.DRAFT else []
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_required_signoffs(self, review: Review) -> list[str]:
+        return sorted(selectors.required_signoff_roles(review.system))
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    lens = serializers.CharField(source="review_lens.lens.slug", read_only=True)
+    question_title = serializers.SerializerMethodField()
+    updated_by = UserSummarySerializer(read_only=True)
+    evidence_links = serializers.ListField(child=serializers.URLField(), required=False)
+    selected = serializers.ListField(child=serializers.CharField(max_length=128), required=False)
+    version = serializers.IntegerField(
+        required=False, help_text="The version you read; a stale one is refused with 409 (or use If-Match: 412)."
+    )
+
+    class Meta:
+        model = Answer
+        fields = ["id", "review", "lens", "pillar_id", "question_id", "question_title", "selected", "not_applicable",
+                  "na_reason", "notes", "evidence_links", "risk", "version", "updated_by", "updated_at"]  # fmt: skip
+        read_only_fields = ["id", "review", "lens", "pillar_id", "question_id", "risk", "updated_by", "updated_at"]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_question_title(self, answer: Answer) -> str:
+        return questions_by_id(answer.review_lens.lens_version)[answer.question_id].title
+
+
+class PlanActionSerializer(serializers.Serializer):
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    due_date = serializers.DateField(required=False, allow_null=True)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    priority = serializers.ChoiceField(choices=ActionItem.Priority.choices, required=False)
+
+
+class ActionItemSummarySerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ActionItem
+        fields = ["id", "title", "status", "priority", "owner", "due_date", "origin"]
+        read_only_fields = fields
+
+
+class PlanStepSerializer(serializers.Serializer):
+    choice_id = serializers.CharField(allow_null=True)
+    choice = serializers.CharField()
+    text = serializers.CharField()
+    url = serializers.CharField(allow_null=True)
+
+
+class PlanItemSerializer(serializers.Serializer):
+    answer = serializers.IntegerField(source="answer.pk")
+    lens = serializers.CharField(source="lens.slug")
+    question_id = serializers.CharField(source="question.id")
+    title = serializers.CharField(source="question.title")
+    risk = serializers.CharField()
+    steps = PlanStepSerializer(many=True)
+    action_items = ActionItemSummarySerializer(many=True)
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    created_by = UserSummarySerializer(read_only=True)
+    snapshot = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = Milestone
+        fields = ["id", "review", "name", "snapshot", "created_by", "created_at"]
+        read_only_fields = ["id", "snapshot", "created_by", "created_at"]
+        validators = []  # the service reports a duplicate name as a field error
+
+
+class ComparisonChangeSerializer(serializers.Serializer):
+    lens = serializers.CharField()
+    question_id = serializers.CharField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["added", "removed", "changed"])
+    risk_before = serializers.CharField(allow_null=True)
+    risk_after = serializers.CharField(allow_null=True)
+    selected_before = serializers.ListField(child=serializers.CharField())
+    selected_after = serializers.ListField(child=serializers.CharField())
+    risk_changed = serializers.BooleanField()
+
+
+class ComparisonSerializer(serializers.Serializer):
+    counts_before = RiskCountsField()
+    counts_after = RiskCountsField()
+    changes = ComparisonChangeSerializer(many=True)
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    actor = UserSummarySerializer(read_only=True)
+    role = serializers.CharField(read_only=True, help_text="For sign-offs: lead or external.")
+    kind = serializers.ChoiceField(
+        choices=[(k, lbl) for k, lbl in Decision.Kind.choices if k != Decision.Kind.APPROVED],
+        help_text="requested, signed_off or withdrawn; approval follows the last required sign-off.",
+    )
+
+    class Meta:
+        model = Decision
+        fields = ["id", "review", "kind", "role", "actor", "note", "created_at"]
+        read_only_fields = ["id", "role", "actor", "created_at"]
+
+
+class RiskAcceptanceSerializer(serializers.ModelSerializer):
+    accepted_by = UserSummarySerializer(read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = RiskAcceptance
+        fields = ["id", "review", "answer", "reason", "expires_at", "is_active", "accepted_by", "created_at"]
+        read_only_fields = ["id", "review", "is_active", "accepted_by", "created_at"]
+
+
+class FailureScenarioSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    # Plain strings in the schema: one enum under two names makes drf-spectacular warn.
+    likelihood = serializers.CharField(required=False, help_text="low, medium or high")
+    impact = serializers.CharField(required=False, help_text="low, medium or high")
+
+    class Meta:
+        model = FailureScenario
+        fields = ["id", "review", "title", "description", "likelihood", "impact", "mitigation", "owner", "created_at",
+                  "updated_at"]  # fmt: skip
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            fields["review"].read_only = True  # a scenario stays on its review
+        return fields
+
+    def _level(self, value: str) -> str:
+        if value not in Level.values:
+            raise serializers.ValidationError(f"Use one of: {', '.join(Level.values)}.")
+        return value
+
+    def validate_likelihood(self, value: str) -> str:
+        return self._level(value)
+
+    def validate_impact(self, value: str) -> str:
+        return self._level(value)
+
+
+class GameDayFindingSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = GameDayFinding
+        fields = ["id", "game_day", "description", "created_by", "created_at"]
+        read_only_fields = ["id", "game_day", "created_by", "created_at"]
+
+
+class GameDaySerializer(serializers.ModelSerializer):
+    findings = GameDayFindingSerializer(many=True, read_only=True)
+    outcome = serializers.ChoiceField(choices=["planned", "passed", "partial", "failed"], required=False)
+
+    class Meta:
+        model = GameDay
+        fields = ["id", "review", "title", "held_on", "scenario", "participants", "outcome", "summary", "findings",
+                  "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = ["id", "findings", "created_at", "updated_at"]
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            fields["review"].read_only = True
+        return fields
+
+
+class FindingActionSerializer(serializers.Serializer):
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    due_date = serializers.DateField(required=False, allow_null=True)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)

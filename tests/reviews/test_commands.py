@@ -1,0 +1,57 @@
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from reviews.models import Lens, LensVersion
+from tests.factories import make_lens_yaml
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_import_prints_created_new_version_unchanged(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(make_lens_yaml(name="Cmd Lens", questions=3))
+    assert run("import_lens", str(path))[0].startswith("created: Cmd Lens (version 1, 3 questions)")
+    assert run("import_lens", str(path))[0].startswith("unchanged: Cmd Lens (version 1")
+    path.write_text(make_lens_yaml(name="Cmd Lens", questions=4))
+    assert run("import_lens", str(path))[0].startswith("new version: Cmd Lens (version 2, 4 questions)")
+
+
+def test_import_error_lists_paths_and_saves_nothing(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(make_lens_yaml(name="Bad Lens").replace("risk: HIGH_RISK", "risk: TERRIBLE", 1))
+    with pytest.raises(CommandError) as exc:
+        run("import_lens", str(path))
+    assert "pillars[0].questions[0].risk_rules[2].risk" in str(exc.value)
+    assert not Lens.objects.filter(name="Bad Lens").exists()
+
+
+@pytest.mark.parametrize("fmt,suffix", [("yaml", "yaml"), ("aws", "json")])
+def test_export_round_trips_through_import(tmp_path, fmt, suffix):
+    out, _ = run("export_lens", "Operational Readiness", "--format", fmt)
+    path = tmp_path / f"or.{suffix}"
+    path.write_text(out)
+    before = LensVersion.objects.count()
+    assert run("import_lens", str(path))[0].startswith("unchanged: Operational Readiness")
+    assert LensVersion.objects.count() == before
+
+
+def test_export_to_file_and_unknown_name(tmp_path):
+    target = tmp_path / "x.yaml"
+    run("export_lens", "operational-readiness", "-o", str(target))
+    assert target.read_text().startswith("format: opsx-lens/v1")
+    with pytest.raises(CommandError, match="No lens named 'Nope'"):
+        run("export_lens", "Nope")
+
+
+def test_import_missing_file():
+    with pytest.raises(CommandError, match="cannot read"):
+        run("import_lens", str(Path("/nonexistent/lens.yaml")))

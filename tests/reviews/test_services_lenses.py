@@ -1,0 +1,85 @@
+"""Importing lenses through the service: both formats, errors, idempotence, versions, round trips."""
+
+from pathlib import Path
+
+import pytest
+
+from reviews import lensfile, services
+from reviews.models import Lens, LensVersion
+from tests.factories import make_lens_yaml
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "lenses"
+
+
+@pytest.mark.django_db
+def test_import_yaml_creates_lens_and_first_version():
+    result = services.lens_import(data=make_lens_yaml(name="Fresh Lens", questions=7), actor=None, fmt="yaml")
+    assert result.outcome == "created"
+    assert result.lens.slug == "fresh-lens"
+    assert result.version.number == 1
+    assert result.version.question_count == 7
+    assert result.version.fingerprint == lensfile.load(make_lens_yaml(name="Fresh Lens", questions=7)).fingerprint()
+
+
+@pytest.mark.django_db
+def test_identical_reimport_changes_nothing():
+    services.lens_import(data=make_lens_yaml(name="Same"), actor=None)
+    before = LensVersion.objects.count()
+    result = services.lens_import(data=make_lens_yaml(name="Same"), actor=None)
+    assert result.outcome == "unchanged"
+    assert LensVersion.objects.count() == before
+    assert result.version.number == 1
+
+
+@pytest.mark.django_db
+def test_changed_lens_under_same_name_is_a_new_version():
+    services.lens_import(data=make_lens_yaml(name="Growing", questions=3), actor=None)
+    result = services.lens_import(data=make_lens_yaml(name="Growing", questions=4), actor=None)
+    assert result.outcome == "new version"
+    assert result.version.number == 2
+    assert list(result.lens.versions.values_list("number", flat=True).order_by("number")) == [1, 2]
+    assert Lens.objects.filter(name="Growing").count() == 1
+
+
+@pytest.mark.django_db
+def test_invalid_file_names_the_field_path_and_saves_nothing():
+    text = make_lens_yaml(name="Broken").replace("condition: q000_a && q000_b", "condition: q000_a && nope_x")
+    lenses, versions = Lens.objects.count(), LensVersion.objects.count()
+    with pytest.raises(lensfile.LensFormatError) as exc:
+        services.lens_import(data=text, actor=None, fmt="yaml")
+    assert "pillars[0].questions[0].risk_rules[0].condition: unknown choice id 'nope_x'" in str(exc.value)
+    assert (Lens.objects.count(), LensVersion.objects.count()) == (lenses, versions)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", sorted(SHARED.glob("*.json")), ids=lambda p: p.name)
+def test_import_real_aws_lenses_and_round_trip(path):
+    data = path.read_bytes()
+    result = services.lens_import(data=data, actor=None, filename=path.name)
+    assert result.outcome == "created"
+    assert result.version.question_count > 0
+    for fmt in ("aws", "yaml"):
+        exported = services.lens_export(version=result.version, fmt=fmt)
+        again = services.lens_import(data=exported, actor=None, fmt=fmt)
+        assert again.outcome == "unchanged", fmt
+        assert again.version.pk == result.version.pk
+
+
+@pytest.mark.django_db
+def test_invalid_aws_file_error_path():
+    path = sorted(SHARED.glob("*.json"))[0]
+    import json
+
+    doc = json.loads(path.read_text())
+    doc["pillars"][0]["questions"][0]["riskRules"][0]["condition"] = "not_a_choice_id"
+    with pytest.raises(lensfile.LensFormatError) as exc:
+        services.lens_import(data=json.dumps(doc), actor=None, fmt="aws")
+    assert "pillars[0].questions[0].riskRules[0].condition: unknown choice id 'not_a_choice_id'" in str(exc.value)
+
+
+@pytest.mark.django_db
+def test_builtin_lens_is_loaded_and_reimport_is_idempotent():
+    lens = Lens.objects.get(slug="operational-readiness")
+    assert lens.builtin
+    assert lens.versions.get().question_count >= 25
+    assert services.lens_import_builtin().outcome == "unchanged"
