@@ -102,6 +102,7 @@ class PostmortemCommentFactory(factory.django.DjangoModelFactory):
     postmortem = factory.SubFactory(PostmortemFactory)
     body = "Could we say which alert fired first?"
 
+
 # --- reviews ---
 
 

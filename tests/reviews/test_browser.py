@@ -1,38 +1,16 @@
 """Answering in a real browser: keyboard only, saved over htmx, counts updated without a reload."""
 
-import os
-import shutil
-
 import pytest
 
 from reviews.models import Answer
 from tests.factories import make_review
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM), reason="needs Chromium"),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def page(live_server, owner, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the ORM runs beside Playwright's event loop
-    owner.set_password("pw")
-    owner.save()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=username]", owner.username)
-        page.fill("input[name=password]", "pw")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
-        yield page
-        browser.close()
+def page(page_as, owner):
+    return page_as(owner)
 
 
 @pytest.mark.django_db(transaction=True)
