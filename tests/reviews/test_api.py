@@ -9,6 +9,7 @@ from django.utils import timezone
 from incidents.models import ActionItem
 from reviews.models import Answer, Decision, LensVersion, Milestone, Review, RiskAcceptance
 from tests.factories import UserFactory, make_lens_yaml
+from tests.shared_data import SHARED_LENS_FILES, needs_shared_lenses
 
 
 def answer_of(review, qid):
@@ -264,10 +265,9 @@ def test_review_title_update(api_as, owner, outsider, review):
     assert api_as(owner).patch(f"/api/v1/reviews/{review.pk}/", {"title": ""}, format="json").status_code == 400
 
 
+@needs_shared_lenses
 def test_upload_aws_json_over_the_api(api_as, admin_user):
-    from pathlib import Path
-
-    path = sorted((Path(__file__).resolve().parents[3] / "shared" / "data" / "lenses").glob("*.json"))[0]
+    path = SHARED_LENS_FILES[0]
     upload = SimpleUploadedFile(path.name, path.read_bytes(), content_type="application/json")
     response = api_as(admin_user).post("/api/v1/lenses/upload/", {"file": upload}, format="multipart")
     assert response.status_code == 201

@@ -26,12 +26,9 @@ from reviews.lensfile import (
 from reviews.lensfile import model as m
 from reviews.lensfile.conditions import ConditionSyntaxError, canonical, parse_condition
 from reviews.lensfile.opsx_yaml import schema_validator
-
-SHARED_LENSES = Path(__file__).resolve().parents[3] / "shared" / "data" / "lenses"
-SHARED_FILES = sorted(SHARED_LENSES.glob("*.json")) if SHARED_LENSES.is_dir() else []
-needs_shared = pytest.mark.skipif(
-    not SHARED_FILES, reason=f"shared lens files not found in {SHARED_LENSES} (repo is not beside shared/)"
-)
+from tests.shared_data import SHARED_LENS_FILES as SHARED_FILES
+from tests.shared_data import SHARED_LENSES
+from tests.shared_data import needs_shared_lenses as needs_shared
 
 
 def aws_doc() -> dict[str, Any]:

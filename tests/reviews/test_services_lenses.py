@@ -1,14 +1,11 @@
 """Importing lenses through the service: both formats, errors, idempotence, versions, round trips."""
 
-from pathlib import Path
-
 import pytest
 
 from reviews import lensfile, services
 from reviews.models import Lens, LensVersion
 from tests.factories import make_lens_yaml
-
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "lenses"
+from tests.shared_data import SHARED_LENS_FILES, needs_shared_lenses
 
 
 @pytest.mark.django_db
@@ -52,7 +49,7 @@ def test_invalid_file_names_the_field_path_and_saves_nothing():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", sorted(SHARED.glob("*.json")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SHARED_LENS_FILES, ids=lambda p: p.name)
 def test_import_real_aws_lenses_and_round_trip(path):
     data = path.read_bytes()
     result = services.lens_import(data=data, actor=None, filename=path.name)
@@ -65,9 +62,10 @@ def test_import_real_aws_lenses_and_round_trip(path):
         assert again.version.pk == result.version.pk
 
 
+@needs_shared_lenses
 @pytest.mark.django_db
 def test_invalid_aws_file_error_path():
-    path = sorted(SHARED.glob("*.json"))[0]
+    path = SHARED_LENS_FILES[0]
     import json
 
     doc = json.loads(path.read_text())
