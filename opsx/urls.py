@@ -19,3 +19,6 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("reviews.urls")),
 ]
+
+handler404 = "opsx.views.handler404"
+handler500 = "opsx.views.handler500"

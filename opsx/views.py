@@ -68,3 +68,19 @@ def healthz(request: HttpRequest) -> JsonResponse:
         for check in checks.values():
             check.pop("error", None)
     return JsonResponse(body, status=200 if ok else 503)
+
+
+def _api_error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse | None:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"status": status, "code": code, "message": message}}, status=status)
+    return None
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Unknown URLs under /api/ answer in the API's error shape; pages get the HTML 404."""
+    return _api_error(request, 404, "not_found", "Not found.") or render(request, "404.html", status=404)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    response = _api_error(request, 500, "server_error", "Internal server error.")
+    return response or render(request, "500.html", status=500)

@@ -3,12 +3,12 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from opsx.filters import SlugMultipleChoiceFilter
+from opsx.filters import SlugMultipleChoiceFilter, search_filter
 from teams.models import Membership, System, Team
 
 
 class TeamFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = search_filter()
 
     class Meta:
         model = Team
@@ -19,7 +19,7 @@ class TeamFilterSet(django_filters.FilterSet):
 
 
 class SystemFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = search_filter()
     team = SlugMultipleChoiceFilter(
         field_name="team__slug", to_field_name="slug", queryset=Team.objects.all(), label="Team"
     )

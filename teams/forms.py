@@ -13,6 +13,10 @@ class TeamForm(forms.ModelForm):
 
 
 class SystemForm(forms.ModelForm):
+    repository_url = forms.URLField(label="Repository", required=False, assume_scheme="https")
+    runbook_url = forms.URLField(label="Runbook", required=False, assume_scheme="https")
+    dashboard_url = forms.URLField(label="Dashboard", required=False, assume_scheme="https")
+
     class Meta:
         model = System
         fields = [
@@ -57,4 +61,7 @@ class MembershipRoleForm(forms.ModelForm):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this token, e.g. 'pager bridge'.")
-    expires_at = forms.DateTimeField(required=False, label="Expires", help_text="Optional, e.g. 2027-06-30 00:00")
+    expires_at = forms.DateTimeField(
+        required=False, label="Expires", help_text="Optional. Leave empty for a token that does not expire.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )

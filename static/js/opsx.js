@@ -22,4 +22,12 @@
       }
     }
   });
+  // Multiple-choice filters: keep the dropdown's summary ("2 selected") in step with its checkboxes.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches(".filter-multi input[type=checkbox]")) { return; }
+    var details = box.closest("details");
+    var count = details.querySelectorAll("input:checked").length;
+    details.querySelector("summary").textContent = count ? count + " selected" : "Any";
+  });
 })();

@@ -127,3 +127,9 @@ def test_unknown_object_is_404_in_error_shape(api_as, owner):
     response = api_as(owner).get(reverse("api:service-detail", args=["missing"]))
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_unknown_api_url_answers_in_error_shape(client_as, owner):
+    response = client_as(owner).get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"status": 404, "code": "not_found", "message": "Not found."}}
