@@ -34,3 +34,15 @@ def restricted_entry(make_entry, owner):
     )
     assert Incident.objects.get(pk=entry.incident_id).restricted
     return entry
+
+
+@pytest.fixture(autouse=True)
+def _org_defaults(request):
+    """Severities and factor categories come from data migrations; transactional tests elsewhere flush them."""
+    if "db" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
+        return
+    from incidents.defaults import ensure_factor_categories, ensure_severities
+
+    request.getfixturevalue("db")
+    ensure_severities()
+    ensure_factor_categories()
