@@ -1,6 +1,19 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from incidents.models import ActionItem, Incident, Severity, Tag, TimelineEntry
+from incidents.models import (
+    ActionItem,
+    FactorCategory,
+    IdempotencyKey,
+    Incident,
+    OrgSettings,
+    Postmortem,
+    PostmortemComment,
+    PostmortemRevision,
+    Severity,
+    Tag,
+    TimelineEntry,
+)
 
 
 @admin.register(Severity)
@@ -38,3 +51,56 @@ class ActionItemAdmin(admin.ModelAdmin):
     list_display = ["title", "team", "owner", "status", "priority", "due_date", "origin"]
     list_filter = ["status", "priority", "origin", "team"]
     search_fields = ["title"]
+
+
+@admin.register(OrgSettings)
+class OrgSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "postmortem_due_business_days", "autosave_seconds"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not OrgSettings.objects.exists()
+
+
+@admin.register(FactorCategory)
+class FactorCategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position", "active"]
+    list_editable = ["position", "active"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class RevisionInline(admin.TabularInline):
+    model = PostmortemRevision
+    extra = 0
+    fields = ["version", "author", "note", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Postmortem)
+class PostmortemAdmin(admin.ModelAdmin):
+    list_display = ["incident", "status", "required", "due_date", "owner", "published_at", "version"]
+    list_filter = ["status", "required"]
+    search_fields = ["incident__title", "summary"]
+    autocomplete_fields = ["owner", "reviewers"]
+    raw_id_fields = ["incident"]
+    readonly_fields = ["version"]
+    inlines = [RevisionInline]
+
+
+@admin.register(PostmortemRevision)
+class PostmortemRevisionAdmin(admin.ModelAdmin):
+    list_display = ["postmortem", "version", "author", "note", "created_at"]
+    raw_id_fields = ["postmortem"]
+
+
+@admin.register(PostmortemComment)
+class PostmortemCommentAdmin(admin.ModelAdmin):
+    list_display = ["postmortem", "author", "section", "created_at"]
+    raw_id_fields = ["postmortem"]
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin):
+    list_display = ["key", "user", "incident", "created_at"]
+    raw_id_fields = ["incident"]
+    search_fields = ["key"]

@@ -1,12 +1,15 @@
 """One FilterSet per model, shared by the HTML lists and the API."""
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from incidents.models import ActionItem, Incident, Postmortem, Severity, Tag
 from opsx.filters import SlugChoiceFilter, SlugMultipleChoiceFilter
 from teams.models import System, Team, User
+
+YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
 
 
 class IncidentFilterSet(django_filters.FilterSet):
@@ -16,7 +19,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         queryset=System.objects.all(), to_field_name="slug", method="by_service", label="Service"
     )
     severity = SlugMultipleChoiceFilter(
-        field_name="severity", queryset=Severity.objects.all(), to_field_name="name", label="Severity"
+        field_name="severity__name", queryset=Severity.objects.all(), to_field_name="name", label="Severity"
     )
     status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices)
     tag = SlugMultipleChoiceFilter(queryset=Tag.objects.all(), to_field_name="name", method="by_tag", label="Tag")
@@ -58,11 +61,11 @@ class IncidentFilterSet(django_filters.FilterSet):
 class PostmortemFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     team = SlugMultipleChoiceFilter(
-        field_name="incident__team", queryset=Team.objects.all(), to_field_name="slug", label="Team"
+        field_name="incident__team__slug", queryset=Team.objects.all(), to_field_name="slug", label="Team"
     )
     status = django_filters.MultipleChoiceFilter(choices=Postmortem.Status.choices)
-    required = django_filters.BooleanFilter()
-    overdue = django_filters.BooleanFilter(method="by_overdue", label="Overdue")
+    required = django_filters.BooleanFilter(widget=YES_NO)
+    overdue = django_filters.BooleanFilter(method="by_overdue", label="Overdue", widget=YES_NO)
 
     class Meta:
         model = Postmortem
@@ -80,19 +83,20 @@ class PostmortemFilterSet(django_filters.FilterSet):
 
 class ActionItemFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    team = SlugMultipleChoiceFilter(field_name="team", queryset=Team.objects.all(), to_field_name="slug", label="Team")
+    team = SlugMultipleChoiceFilter(
+        field_name="team__slug", queryset=Team.objects.all(), to_field_name="slug", label="Team"
+    )
     owner = SlugChoiceFilter(
         field_name="owner", queryset=User.objects.filter(is_active=True), to_field_name="username", label="Owner"
     )
     status = django_filters.MultipleChoiceFilter(choices=ActionItem.Status.choices)
     priority = django_filters.MultipleChoiceFilter(choices=ActionItem.Priority.choices)
     origin = django_filters.MultipleChoiceFilter(choices=ActionItem.Origin.choices)
-    overdue = django_filters.BooleanFilter(method="by_overdue", label="Overdue")
-    incident = django_filters.NumberFilter(field_name="incident_id", label="Incident")
+    overdue = django_filters.BooleanFilter(method="by_overdue", label="Overdue", widget=YES_NO)
 
     class Meta:
         model = ActionItem
-        fields = ["q", "team", "owner", "status", "priority", "origin", "overdue", "incident"]
+        fields = ["q", "team", "owner", "status", "priority", "origin", "overdue"]
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))

@@ -120,6 +120,7 @@ def incident_create(
     **fields: Any,
 ) -> Incident:
     fields = {k: v for k, v in fields.items() if k in INCIDENT_FIELDS}
+    fields.setdefault("started_at", timezone.now())
     _fill_resolved_at(fields)
     incident = Incident(team=team, title=title, severity=severity, created_by=actor, **fields)
     incident.full_clean()
@@ -177,6 +178,10 @@ def incident_create_idempotent(
                     IdempotencyKey.objects.create(user=actor, key=key, fingerprint=fingerprint, incident=incident)
         except IntegrityError:
             continue  # a concurrent request won the race: look again and return its incident
+        except ValidationError:
+            if external_id and Incident.objects.filter(external_id=external_id).exists():
+                continue  # created since we looked: return it
+            raise
         return incident, True
     raise IdempotencyConflict("A concurrent request with the same key did not finish; retry.")
 
@@ -235,7 +240,7 @@ def postmortem_due_date(incident: Incident) -> date | None:
     return add_business_days(timezone.localdate(incident.resolved_at), days)
 
 
-def _timeline_markdown(incident: Incident) -> str:
+def timeline_markdown(incident: Incident) -> str:
     lines = []
     for entry in incident.timeline.select_related("author").order_by("occurred_at", "id"):
         stamp = timezone.localtime(entry.occurred_at).strftime("%Y-%m-%d %H:%M")
@@ -262,7 +267,7 @@ def postmortem_start(*, incident: Incident, actor: User | None, owner: User | No
         required=required,
         due_date=postmortem_due_date(incident) if required else None,
         impact=incident.impact_description,
-        timeline=_timeline_markdown(incident),
+        timeline=timeline_markdown(incident),
     )
     postmortem.full_clean()
     postmortem.save()

@@ -84,6 +84,25 @@ class ActionItemFactory(factory.django.DjangoModelFactory):
     team = factory.SubFactory(TeamFactory)
 
 
+# --- incidents ---
+
+
+class PostmortemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "incidents.Postmortem"
+
+    incident = factory.SubFactory(IncidentFactory)
+    summary = "A cache node failed and the fallback path was slower than we thought."
+
+
+class PostmortemCommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "incidents.PostmortemComment"
+
+    postmortem = factory.SubFactory(PostmortemFactory)
+    body = "Could we say which alert fired first?"
+
+
 # --- learning ---
 
 

@@ -202,6 +202,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "PostmortemStatusEnum": "incidents.models.Postmortem.Status",
+        "ActionItemStatusEnum": "incidents.models.ActionItem.Status",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

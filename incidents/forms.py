@@ -1,0 +1,175 @@
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from incidents.models import (
+    POSTMORTEM_SECTIONS,
+    ActionItem,
+    FactorCategory,
+    Incident,
+    PostmortemComment,
+    Tag,
+    TimelineEntry,
+)
+from teams.models import Team, User
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+TIME_FIELDS = ["started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"]
+ACTIVE_USERS = User.objects.filter(is_active=True)
+
+
+def _limit_teams(form: forms.BaseForm, teams: QuerySet[Team] | None) -> None:
+    if teams is not None:
+        form.fields["team"].queryset = teams  # type: ignore[attr-defined]
+        form.fields["team"].help_text = "Only teams you belong to."
+
+
+class IncidentForm(forms.ModelForm):
+    tags = forms.CharField(required=False, help_text="Comma-separated, e.g. database, latency.")
+
+    class Meta:
+        model = Incident
+        fields = [
+            "title",
+            "severity",
+            "status",
+            "team",
+            "services",
+            "commander",
+            *TIME_FIELDS,
+            "summary",
+            "impact_description",
+            "users_affected",
+            "requests_affected",
+            "pager_id",
+            "ticket_url",
+            "tags",
+            "restricted",
+            "access_list",
+        ]
+        widgets = {
+            **{name: DATETIME_WIDGET for name in TIME_FIELDS},
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "impact_description": forms.Textarea(attrs={"rows": 3}),
+            "services": forms.SelectMultiple(attrs={"size": 5}),
+            "access_list": forms.SelectMultiple(attrs={"size": 5}),
+        }
+        labels = {name: name.removesuffix("_at").capitalize() for name in TIME_FIELDS}
+
+    def __init__(self, *args: Any, team_choices: QuerySet[Team] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _limit_teams(self, team_choices)
+        self.fields["commander"].queryset = ACTIVE_USERS  # type: ignore[attr-defined]
+        self.fields["access_list"].queryset = ACTIVE_USERS  # type: ignore[attr-defined]
+        for name in TIME_FIELDS:
+            self.fields[name].help_text = "UTC"
+        if self.instance.pk and not self.is_bound:
+            self.initial["tags"] = ", ".join(tag.name for tag in self.instance.tags.all())
+
+    def clean_tags(self) -> list[str]:
+        names = [name.strip().lower() for name in self.cleaned_data["tags"].split(",") if name.strip()]
+        for name in names:
+            try:
+                Tag(name=name).clean_fields()
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(f"'{name}' is not a valid tag (letters, digits, - and _).") from exc
+        return names
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        closed = (Incident.Status.RESOLVED, Incident.Status.CLOSED)
+        if data.get("status") in closed and not data.get("resolved_at") and "resolved_at" not in self.errors:
+            data["resolved_at"] = timezone.now()
+        return data
+
+
+class TimelineEntryForm(forms.ModelForm):
+    occurred_at = forms.DateTimeField(
+        required=False, widget=DATETIME_WIDGET, label="When (UTC)", help_text="Empty means now."
+    )
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["kind", "occurred_at", "body"]
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 2, "placeholder": "What happened, what you saw, what you decided"})
+        }
+
+
+class PostmortemForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in POSTMORTEM_SECTIONS:
+            self.fields[name] = forms.CharField(
+                label=label, required=False, widget=forms.Textarea(attrs={"rows": 6}), strip=False
+            )
+
+
+class FactorForm(forms.Form):
+    category = forms.ModelChoiceField(
+        queryset=FactorCategory.objects.filter(active=True), to_field_name="slug", required=False
+    )
+    description = forms.CharField(required=False, widget=forms.TextInput(attrs={"placeholder": "What contributed"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("description") and not data.get("category"):
+            self.add_error("category", "Pick a category.")
+        if data.get("category") and not (data.get("description") or "").strip():
+            self.add_error("description", "Describe the factor.")
+        return data
+
+
+FactorFormSet = forms.formset_factory(FactorForm, extra=2, can_delete=True)
+
+
+def factors_from(formset: forms.BaseFormSet) -> list[dict[str, str]]:
+    return [
+        {"category": form.cleaned_data["category"].slug, "description": form.cleaned_data["description"].strip()}
+        for form in formset.forms
+        if form.cleaned_data.get("category") and not form.cleaned_data.get("DELETE")
+    ]
+
+
+class SubmitForReviewForm(forms.Form):
+    reviewers = forms.ModelMultipleChoiceField(
+        queryset=ACTIVE_USERS, widget=forms.SelectMultiple(attrs={"size": 5}), help_text="Who should review it."
+    )
+
+
+class CommentForm(forms.ModelForm):
+    class Meta:
+        model = PostmortemComment
+        fields = ["section", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 3})}
+        labels = {"section": "On section", "body": "Comment"}
+
+
+class ActionItemForm(forms.ModelForm):
+    class Meta:
+        model = ActionItem
+        fields = ["title", "description", "team", "owner", "priority", "due_date", "tracker_url"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "due_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args: Any, team_choices: QuerySet[Team] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _limit_teams(self, team_choices)
+        self.fields["owner"].queryset = ACTIVE_USERS  # type: ignore[attr-defined]
+
+
+class ActionItemStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ActionItem.Status.choices)
+    wont_do_reason = forms.CharField(required=False, label="Reason", max_length=2000)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("status") == ActionItem.Status.WONT_DO and not (data.get("wont_do_reason") or "").strip():
+            self.add_error("wont_do_reason", "Say why this will not be done.")
+        return data

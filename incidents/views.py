@@ -1,0 +1,492 @@
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from incidents import selectors, services
+from incidents.filters import ActionItemFilterSet, IncidentFilterSet, PostmortemFilterSet
+from incidents.forms import (
+    ActionItemForm,
+    ActionItemStatusForm,
+    CommentForm,
+    FactorFormSet,
+    IncidentForm,
+    PostmortemForm,
+    SubmitForReviewForm,
+    TimelineEntryForm,
+    factors_from,
+)
+from incidents.history import conflicting_sections, revision_diff
+from incidents.models import (
+    POSTMORTEM_SECTIONS,
+    SECTION_FIELDS,
+    ActionItem,
+    FactorCategory,
+    Incident,
+    OrgSettings,
+    Postmortem,
+)
+from opsx.htmx import hx_redirect, is_partial
+from opsx.views import validation_response
+from teams import permissions
+from teams import selectors as team_selectors
+from teams.models import Team
+from teams.permissions import Action
+from teams.views import _form_page
+
+PER_PAGE = 25
+MAX_PER_PAGE = 100
+
+
+def _page(request: HttpRequest, queryset: QuerySet) -> Page:
+    try:
+        per_page = min(max(int(request.GET.get("per_page", PER_PAGE)), 1), MAX_PER_PAGE)
+    except ValueError:
+        per_page = PER_PAGE
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def _list(request: HttpRequest, template: str, filterset: Any, context: dict[str, Any]) -> HttpResponse:
+    page = _page(request, filterset.qs)
+    context = {**context, "filter": filterset, "page": page, "objects": page.object_list}
+    return render(request, f"{template}#results" if is_partial(request) else template, context)
+
+
+def _team_choices(request: HttpRequest) -> QuerySet[Team] | None:
+    """Teams the user may create records for (None: all of them, for admins)."""
+    if permissions.is_admin(request.user):
+        return None
+    return team_selectors.my_teams(user=request.user)  # type: ignore[arg-type]
+
+
+def _may_create(request: HttpRequest) -> bool:
+    return permissions.is_admin(request.user) or bool(permissions.team_roles(request.user))
+
+
+# --- incidents -------------------------------------------------------------------------------
+
+
+@vary_on_headers("HX-Request")
+def incident_list(request: HttpRequest) -> HttpResponse:
+    filterset = IncidentFilterSet(request.GET, queryset=selectors.incident_list(user=request.user))  # type: ignore[arg-type]
+    return _list(request, "incidents/incident_list.html", filterset, {"can_create": _may_create(request)})
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def incident_create(request: HttpRequest) -> HttpResponse:
+    if not _may_create(request):
+        raise PermissionDenied("Only members of a team can declare incidents.")
+    form = IncidentForm(request.POST or None, team_choices=_team_choices(request))
+    if request.method == "POST":
+        if response := validation_response(request, form):
+            return response
+        if form.is_valid():
+            permissions.check_create(request.user, Incident, [form.cleaned_data["team"].pk])
+            incident = services.incident_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            messages.success(request, f"Incident #{incident.pk} declared.")
+            return hx_redirect(request, incident.get_absolute_url())
+    return _form_page(request, form, title="Declare an incident", cancel_url=reverse("incidents:incident-list"))
+
+
+def _incident_context(request: HttpRequest, incident: Incident, **extra: Any) -> dict[str, Any]:
+    return {
+        "incident": incident,
+        "timeline": selectors.timeline_for(incident=incident),
+        "timeline_form": TimelineEntryForm(),
+        "can": permissions.allowed_actions(request.user, incident),
+        **extra,
+    }
+
+
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = selectors.incident_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    context = _incident_context(
+        request,
+        incident,
+        postmortem=selectors.postmortem_list(user=request.user).filter(incident=incident).first(),  # type: ignore[arg-type]
+        has_postmortem=Postmortem.objects.filter(incident=incident).exists(),
+        action_items=selectors.action_item_list(user=request.user).filter(incident=incident),  # type: ignore[arg-type]
+    )
+    return render(request, "incidents/incident_detail.html", context)
+
+
+def _edit_page(request: HttpRequest, obj: Any, form_class: Any, update: Any, *, title: str) -> HttpResponse:
+    """Edit form for a team-owned record; moving it to another team needs create rights there."""
+    teams = _team_choices(request)
+    if teams is not None:
+        teams = (teams | Team.objects.filter(pk=obj.team_id)).distinct()
+    form = form_class(request.POST or None, instance=type(obj).objects.get(pk=obj.pk), team_choices=teams)
+    if request.method == "POST":
+        if response := validation_response(request, form):
+            return response
+        if form.is_valid():
+            if form.cleaned_data["team"].pk != obj.team_id:
+                permissions.check_create(request.user, type(obj), [form.cleaned_data["team"].pk])
+            obj = update(obj, form.cleaned_data)
+            messages.success(request, "Saved.")
+            return hx_redirect(request, obj.get_absolute_url())
+    return _form_page(request, form, title=title, cancel_url=obj.get_absolute_url())
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = selectors.incident_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+
+    def update(obj: Incident, data: dict[str, Any]) -> Incident:
+        return services.incident_update(incident=obj, actor=request.user, data=data)  # type: ignore[arg-type]
+
+    return _edit_page(request, incident, IncidentForm, update, title=f"Edit incident #{incident.pk}")
+
+
+@require_POST
+def timeline_add(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = selectors.incident_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+    form = TimelineEntryForm(request.POST)
+    if form.is_valid():
+        services.timeline_entry_add(incident=incident, actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        form = TimelineEntryForm()
+    context = _incident_context(request, incident, timeline_form=form)
+    if is_partial(request):
+        return render(request, "incidents/incident_detail.html#timeline", context)
+    return redirect(incident)
+
+
+@require_POST
+def postmortem_start(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = selectors.incident_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+    postmortem = services.postmortem_start(incident=incident, actor=request.user)  # type: ignore[arg-type]
+    return hx_redirect(request, reverse("incidents:postmortem-edit", args=[postmortem.pk]))
+
+
+# --- postmortems -----------------------------------------------------------------------------
+
+
+@vary_on_headers("HX-Request")
+def postmortem_list(request: HttpRequest) -> HttpResponse:
+    filterset = PostmortemFilterSet(request.GET, queryset=selectors.postmortem_list(user=request.user))  # type: ignore[arg-type]
+    return _list(request, "incidents/postmortem_list.html", filterset, {})
+
+
+def _factor_names() -> dict[str, str]:
+    return dict(FactorCategory.objects.values_list("slug", "name"))
+
+
+def _detail_context(request: HttpRequest, postmortem: Postmortem, **extra: Any) -> dict[str, Any]:
+    org = OrgSettings.current()
+    names = _factor_names()
+    return {
+        "postmortem": postmortem,
+        "incident": postmortem.incident,
+        "sections": [
+            {"name": name, "label": label, "text": getattr(postmortem, name), "guidance": org.guidance(name)}
+            for name, label in POSTMORTEM_SECTIONS
+        ],
+        "factors": [{**f, "category_name": names.get(f["category"], f["category"])} for f in postmortem.factors],
+        "reviewers": postmortem.reviewers.all(),
+        "comments": selectors.comments_for(postmortem=postmortem),
+        "comment_form": CommentForm(),
+        "submit_form": SubmitForReviewForm(),
+        "action_items": selectors.action_item_list(user=request.user).filter(incident=postmortem.incident),  # type: ignore[arg-type]
+        "can": permissions.allowed_actions(request.user, postmortem),
+        **extra,
+    }
+
+
+def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = selectors.postmortem_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    return render(request, "incidents/postmortem_detail.html", _detail_context(request, postmortem))
+
+
+def _content(form: PostmortemForm, formset: Any) -> dict[str, Any]:
+    return {**{name: form.cleaned_data[name] for name in SECTION_FIELDS}, "factors": factors_from(formset)}
+
+
+def _editor_forms(request: HttpRequest, postmortem: Postmortem) -> tuple[PostmortemForm, Any]:
+    if request.method == "POST":
+        return PostmortemForm(request.POST), FactorFormSet(request.POST, prefix="factors")
+    initial = {name: getattr(postmortem, name) for name in SECTION_FIELDS}
+    form = PostmortemForm(initial={**initial, "version": postmortem.version})
+    return form, FactorFormSet(initial=postmortem.factors, prefix="factors")
+
+
+def _render_editor(
+    request: HttpRequest, postmortem: Postmortem, form: PostmortemForm, formset: Any, status: int = 200, **extra: Any
+) -> HttpResponse:
+    org = OrgSettings.current()
+    context = {
+        "postmortem": postmortem,
+        "incident": postmortem.incident,
+        "form": form,
+        "formset": formset,
+        "sections": [(form[name], org.guidance(name)) for name in SECTION_FIELDS],
+        "factors_guidance": org.guidance("factors"),
+        "autosave_seconds": org.autosave_seconds,
+        "autosave": postmortem.status != Postmortem.Status.PUBLISHED,
+        "version": form.data.get("version") if form.is_bound else postmortem.version,
+        **extra,
+    }
+    return render(request, "incidents/postmortem_edit.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def postmortem_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = selectors.postmortem_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+    form, formset = _editor_forms(request, postmortem)
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        mine = _content(form, formset)
+        try:
+            services.postmortem_save(
+                postmortem=postmortem,
+                actor=request.user,  # type: ignore[arg-type]
+                data=mine,
+                expected_version=form.cleaned_data["version"],
+            )
+        except services.StaleVersion as exc:
+            # Keep every word the user typed, show what was saved meanwhile, and let the next save win.
+            data = request.POST.copy()
+            data["version"] = str(exc.current.version)
+            form, formset = PostmortemForm(data), FactorFormSet(data, prefix="factors")
+            conflicts = conflicting_sections(mine, exc.current.snapshot())
+            return _render_editor(request, exc.current, form, formset, status=409, conflicts=conflicts)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Postmortem saved.")
+            return redirect(postmortem)
+    return _render_editor(request, postmortem, form, formset)
+
+
+@require_POST
+def postmortem_autosave(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = selectors.postmortem_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+    form, formset = _editor_forms(request, postmortem)
+    org = OrgSettings.current()
+    context: dict[str, Any] = {"postmortem": postmortem, "autosave": True, "autosave_seconds": org.autosave_seconds}
+    if postmortem.status == Postmortem.Status.PUBLISHED:
+        context.update(message="Published postmortems are not autosaved; press Save.", autosave=False)
+    elif not (form.is_valid() and formset.is_valid()):
+        context["message"] = "Not autosaved: some fields need attention."
+    else:
+        try:
+            saved = services.postmortem_save(
+                postmortem=postmortem,
+                actor=request.user,  # type: ignore[arg-type]
+                data=_content(form, formset),
+                expected_version=form.cleaned_data["version"],
+                note="autosave",
+            )
+        except services.StaleVersion as exc:
+            context.update(conflict=exc.current, autosave=False)  # stop retrying; the user merges on Save
+        except ValidationError as exc:
+            context["message"] = "Not autosaved: " + " ".join(exc.messages)
+        else:
+            context["saved"] = saved
+    return render(request, "incidents/postmortem_edit.html#autosave-status", context)
+
+
+@require_POST
+def markdown_preview(request: HttpRequest) -> HttpResponse:
+    field = request.POST.get("_field", "text")
+    text = request.POST.get(field if field in [*SECTION_FIELDS, "description", "body"] else "text", "")
+    return render(request, "incidents/_preview.html", {"text": text})
+
+
+def _workflow(request: HttpRequest, pk: int, action: Action, func: Any, success: str, **kwargs: Any) -> HttpResponse:
+    postmortem = selectors.postmortem_get_for(user=request.user, pk=pk, action=action)  # type: ignore[arg-type]
+    try:
+        func(postmortem=postmortem, actor=request.user, **kwargs)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, success)
+    return hx_redirect(request, postmortem.get_absolute_url())
+
+
+@require_POST
+def postmortem_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    form = SubmitForReviewForm(request.POST)
+    if not form.is_valid():
+        postmortem = selectors.postmortem_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+        context = _detail_context(request, postmortem, submit_form=form)
+        return render(request, "incidents/postmortem_detail.html", context, status=400)
+    reviewers = form.cleaned_data["reviewers"]
+    return _workflow(request, pk, Action.CHANGE, services.postmortem_submit, "Sent for review.", reviewers=reviewers)
+
+
+@require_POST
+def postmortem_return(request: HttpRequest, pk: int) -> HttpResponse:
+    return _workflow(request, pk, Action.CHANGE, services.postmortem_return_to_draft, "Back to draft.")
+
+
+@require_POST
+def postmortem_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    return _workflow(request, pk, Action.APPROVE, services.postmortem_publish, "Published: everyone can read it now.")
+
+
+@require_POST
+def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = selectors.postmortem_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        services.postmortem_comment_add(postmortem=postmortem, actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        form = CommentForm()
+    context = _detail_context(request, postmortem, comment_form=form)
+    if is_partial(request):
+        return render(request, "incidents/postmortem_detail.html#comments", context)
+    return redirect(postmortem)
+
+
+def postmortem_history(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = selectors.postmortem_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    revisions = list(selectors.revisions_for(postmortem=postmortem))
+    rows = [
+        {"revision": rev, "changes": revision_diff(older.content if older else None, rev.content)}
+        for rev, older in zip(revisions, [*revisions[1:], None], strict=True)
+    ]
+    context = {
+        "postmortem": postmortem,
+        "incident": postmortem.incident,
+        "rows": rows,
+        "can": permissions.allowed_actions(request.user, postmortem),
+    }
+    return render(request, "incidents/postmortem_history.html", context)
+
+
+@require_POST
+def postmortem_restore(request: HttpRequest, pk: int, version: int) -> HttpResponse:
+    postmortem = selectors.postmortem_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+    revision = get_object_or_404(postmortem.revisions, version=version)
+    try:
+        expected = int(request.POST.get("version", ""))
+    except ValueError:
+        expected = -1
+    try:
+        services.postmortem_restore(
+            postmortem=postmortem,
+            actor=request.user,  # type: ignore[arg-type]
+            revision=revision,
+            expected_version=expected,
+        )
+    except services.StaleVersion:
+        messages.error(request, "Someone saved a newer version while you were looking. Check the history again.")
+        return redirect("incidents:postmortem-history", pk=postmortem.pk)
+    messages.success(request, f"Version {version} restored as a new version.")
+    return redirect(postmortem)
+
+
+# --- action items ----------------------------------------------------------------------------
+
+ACTION_SCOPES = {"all": "All action items", "mine": "My action items", "team": "My teams' action items"}
+
+
+@vary_on_headers("HX-Request")
+def action_item_list(request: HttpRequest, scope: str = "all") -> HttpResponse:
+    queryset = selectors.action_item_list(user=request.user)  # type: ignore[arg-type]
+    if scope == "mine":
+        queryset = queryset.filter(owner=request.user)
+    elif scope == "team":
+        queryset = queryset.filter(team__in=team_selectors.my_teams(user=request.user))  # type: ignore[arg-type]
+    filterset = ActionItemFilterSet(request.GET, queryset=queryset)
+    context = {
+        "scope": scope,
+        "scopes": ACTION_SCOPES,
+        "title": ACTION_SCOPES[scope],
+        "can_create": _may_create(request),
+        "changeable": selectors.changeable_team_ids(user=request.user),  # type: ignore[arg-type]
+        "status_choices": ActionItem.Status.choices,
+    }
+    return _list(request, "incidents/action_item_list.html", filterset, context)
+
+
+def _origin_for(request: HttpRequest) -> dict[str, Any]:
+    """Where a new action item comes from (?incident= or ?postmortem=), checked against what the user sees."""
+    source = request.GET.get("postmortem") or request.POST.get("postmortem")
+    if source:
+        postmortem = selectors.postmortem_get_for(user=request.user, pk=int(source))  # type: ignore[arg-type]
+        return {"origin": ActionItem.Origin.POSTMORTEM, "incident": postmortem.incident, "source": postmortem}
+    source = request.GET.get("incident") or request.POST.get("incident")
+    if source:
+        incident = selectors.incident_get_for(user=request.user, pk=int(source))  # type: ignore[arg-type]
+        return {"origin": ActionItem.Origin.INCIDENT, "incident": incident, "source": incident}
+    return {"origin": ActionItem.Origin.OTHER}
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def action_item_create(request: HttpRequest) -> HttpResponse:
+    if not _may_create(request):
+        raise PermissionDenied("Only members of a team can create action items.")
+    origin = _origin_for(request)
+    teams = _team_choices(request)
+    initial_team = origin["incident"].team if origin.get("incident") else None
+    form = ActionItemForm(request.POST or None, team_choices=teams, initial={"team": initial_team})
+    if request.method == "POST":
+        if response := validation_response(request, form):
+            return response
+        if form.is_valid():
+            permissions.check_create(request.user, ActionItem, [form.cleaned_data["team"].pk])
+            item = services.action_item_create(actor=request.user, **form.cleaned_data, **origin)  # type: ignore[arg-type]
+            messages.success(request, "Action item created.")
+            return hx_redirect(request, item.get_absolute_url())
+    back = origin["source"].get_absolute_url() if origin.get("source") else reverse("incidents:action-item-list")
+    return _form_page(request, form, title="New action item", cancel_url=back)
+
+
+def action_item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.action_item_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    context = {
+        "item": item,
+        "source": item.source if item.source_type_id else None,
+        "can": permissions.allowed_actions(request.user, item),
+        "status_form": ActionItemStatusForm(initial={"status": item.status, "wont_do_reason": item.wont_do_reason}),
+    }
+    return render(request, "incidents/action_item_detail.html", context)
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def action_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.action_item_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+
+    def update(obj: ActionItem, data: dict[str, Any]) -> ActionItem:
+        return services.action_item_update(item=obj, actor=request.user, data=data)  # type: ignore[arg-type]
+
+    return _edit_page(request, item, ActionItemForm, update, title=f"Edit: {item.title}")
+
+
+@require_POST
+def action_item_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Quick status change (list rows and the detail page). Won't do needs a reason."""
+    item = selectors.action_item_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+    form = ActionItemStatusForm(request.POST)
+    error = ""
+    if form.is_valid():
+        item = services.action_item_set_status(
+            item=item,
+            actor=request.user,  # type: ignore[arg-type]
+            status=form.cleaned_data["status"],
+            reason=form.cleaned_data["wont_do_reason"],
+        )
+    else:
+        error = " ".join(msg for errors in form.errors.values() for msg in errors)
+    if not is_partial(request):
+        if error:
+            messages.error(request, error)
+        return redirect(item)
+    context = {
+        "item": item,
+        "error": error,
+        "changeable": selectors.changeable_team_ids(user=request.user),  # type: ignore[arg-type]
+        "status_choices": ActionItem.Status.choices,
+        "posted": form.data,
+    }
+    return render(request, "incidents/action_item_list.html#row", context)

@@ -1,0 +1,205 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.models import Incident, Postmortem, TimelineEntry
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _form(team, sev, **extra):
+    started = (timezone.now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    return {"title": "Card payments failing", "severity": sev[2].pk, "status": "investigating", "team": team.pk,
+            "started_at": started, **extra}  # fmt: skip
+
+
+# --- list and detail -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["owner", "teammate", "outsider", "leader"])
+def test_everyone_reads_unrestricted_incidents(request, client_as, incident, persona):
+    client = client_as(request.getfixturevalue(persona))
+    assert incident.title in client.get(reverse("incidents:incident-list")).content.decode()
+    assert client.get(incident.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("persona", ["owner", "outsider", "leader"])
+def test_restricted_incident_is_invisible_to_everyone_not_named(request, client_as, restricted_incident, persona):
+    client = client_as(request.getfixturevalue(persona))
+    assert "Suspicious logins" not in client.get(reverse("incidents:incident-list")).content.decode()
+    assert client.get(restricted_incident.get_absolute_url()).status_code == 404
+    assert client.get(reverse("incidents:incident-edit", args=[restricted_incident.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["named", "admin_user"])
+def test_restricted_incident_is_visible_to_named_people_and_admins(request, client_as, restricted_incident, persona):
+    client = client_as(request.getfixturevalue(persona))
+    assert "Suspicious logins" in client.get(reverse("incidents:incident-list")).content.decode()
+    body = client.get(restricted_incident.get_absolute_url()).content.decode()
+    assert "only the people on the access list" in body
+
+
+def test_list_filters_by_severity_status_service_tag_and_text(client_as, owner, incident, team, sev):
+    from incidents import services
+
+    services.incident_create(actor=owner, team=team, title="Payout batch late", severity=sev[1], tags=["bank"])
+    client = client_as(owner)
+    url = reverse("incidents:incident-list")
+
+    def titles(**params):
+        body = client.get(url, params).content.decode()
+        return {t for t in ("Checkout errors after deploy", "Payout batch late") if t in body}
+
+    assert titles(severity="SEV1") == {"Payout batch late"}
+    assert titles(service="checkout-api") == {"Checkout errors after deploy"}
+    assert titles(tag="bank") == {"Payout batch late"}
+    assert titles(q="payout") == {"Payout batch late"}
+    assert titles(status="investigating") == {"Checkout errors after deploy", "Payout batch late"}
+    assert titles(started_after=(timezone.now() + timedelta(days=1)).date().isoformat()) == set()
+
+
+def test_list_sorts_by_severity(client_as, owner, incident, team, sev):
+    from incidents import services
+
+    services.incident_create(actor=owner, team=team, title="Worst one", severity=sev[1])
+    body = client_as(owner).get(reverse("incidents:incident-list"), {"sort": "severity"}).content.decode()
+    assert body.index("Worst one") < body.index("Checkout errors after deploy")
+    body = client_as(owner).get(reverse("incidents:incident-list"), {"sort": "-severity"}).content.decode()
+    assert body.index("Worst one") > body.index("Checkout errors after deploy")
+
+
+def test_htmx_filter_returns_only_the_results_fragment(client_as, owner, incident):
+    body = client_as(owner).get(reverse("incidents:incident-list"), **HX).content.decode()
+    assert body.lstrip().startswith('<div id="results">') and "<html" not in body
+
+
+# --- create and edit -------------------------------------------------------------------------
+
+
+def test_member_declares_an_incident_for_own_team(client_as, teammate, team, sev, service):
+    data = _form(team, sev, services=[service.pk], tags="db, latency")
+    response = client_as(teammate).post(reverse("incidents:incident-create"), data)
+    incident = Incident.objects.get(title="Card payments failing")
+    assert response.status_code == 303 and response["Location"] == incident.get_absolute_url()
+    assert incident.created_by == teammate and list(incident.services.all()) == [service]
+    assert sorted(incident.tags.values_list("name", flat=True)) == ["db", "latency"]
+    assert incident.timeline.filter(kind=TimelineEntry.Kind.STATUS_CHANGE).exists()
+
+
+def test_member_cannot_declare_for_another_team(client_as, teammate, other_team, sev):
+    response = client_as(teammate).post(reverse("incidents:incident-create"), _form(other_team, sev))
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert not Incident.objects.exists()
+
+
+def test_people_without_a_team_cannot_declare(client_as, leader):
+    assert client_as(leader).get(reverse("incidents:incident-create")).status_code == 403
+
+
+def test_inconsistent_times_are_field_errors_and_nothing_is_saved(client_as, teammate, team, sev):
+    started = timezone.now() - timedelta(hours=2)
+    data = _form(
+        team,
+        sev,
+        detected_at=(started - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        resolved_at=(started - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+    )
+    response = client_as(teammate).post(reverse("incidents:incident-create"), data)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="detected_at-errors"' in body and body.count("Must not be earlier than the start") == 2
+    assert not Incident.objects.exists()
+
+
+def test_inline_validation_returns_one_fields_errors(client_as, teammate, team, sev):
+    data = _form(team, sev, title="", _validate="title")
+    response = client_as(teammate).post(reverse("incidents:incident-create"), data, **HX)
+    assert "This field is required." in response.content.decode()
+    assert not Incident.objects.exists()
+
+
+def test_teammate_edits_and_status_change_is_logged(client_as, teammate, incident, team, sev):
+    url = reverse("incidents:incident-edit", args=[incident.pk])
+    started = incident.started_at.strftime("%Y-%m-%dT%H:%M")
+    response = client_as(teammate).post(url, _form(team, sev, status="monitoring", started_at=started))
+    assert response.status_code == 303
+    incident.refresh_from_db()
+    assert incident.status == "monitoring" and incident.title == "Card payments failing"
+    assert incident.timeline.filter(body="Status changed from Investigating to Monitoring.", author=teammate).exists()
+
+
+def test_outsider_cannot_edit(client_as, outsider, incident, team, sev):
+    url = reverse("incidents:incident-edit", args=[incident.pk])
+    assert client_as(outsider).get(url).status_code == 403
+    assert client_as(outsider).post(url, _form(team, sev)).status_code == 403
+    assert Incident.objects.get(pk=incident.pk).title == "Checkout errors after deploy"
+
+
+# --- timeline over htmx ----------------------------------------------------------------------
+
+
+def test_timeline_entry_is_added_over_htmx(client_as, teammate, incident):
+    url = reverse("incidents:timeline-add", args=[incident.pk])
+    response = client_as(teammate).post(url, {"kind": "decision", "body": "Fail over to the standby region."}, **HX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<section id="timeline">') and "<html" not in body
+    assert "Fail over to the standby region." in body
+    assert incident.timeline.filter(kind="decision", author=teammate).exists()
+
+
+def test_timeline_entry_needs_a_body(client_as, teammate, incident):
+    url = reverse("incidents:timeline-add", args=[incident.pk])
+    before = incident.timeline.count()
+    body = client_as(teammate).post(url, {"kind": "note", "body": ""}, **HX).content.decode()
+    assert "This field is required." in body
+    assert incident.timeline.count() == before
+
+
+def test_outsider_cannot_add_to_the_timeline(client_as, outsider, incident, restricted_incident):
+    assert (
+        client_as(outsider).post(reverse("incidents:timeline-add", args=[incident.pk]), {"body": "x"}).status_code
+        == 403
+    )
+    url = reverse("incidents:timeline-add", args=[restricted_incident.pk])
+    assert client_as(outsider).post(url, {"body": "x"}).status_code == 404
+
+
+# --- starting a postmortem -------------------------------------------------------------------
+
+
+def test_teammate_starts_a_postmortem(client_as, teammate, incident):
+    response = client_as(teammate).post(reverse("incidents:postmortem-start", args=[incident.pk]))
+    postmortem = Postmortem.objects.get(incident=incident)
+    assert response["Location"] == reverse("incidents:postmortem-edit", args=[postmortem.pk])
+    assert postmortem.owner == teammate
+
+
+def test_outsider_cannot_start_a_postmortem(client_as, outsider, incident):
+    assert client_as(outsider).post(reverse("incidents:postmortem-start", args=[incident.pk])).status_code == 403
+    assert not Postmortem.objects.exists()
+
+
+# --- panels ----------------------------------------------------------------------------------
+
+
+def test_home_panels_list_open_incidents_and_my_action_items(client_as, teammate, incident, action_item):
+    action_item.owner = teammate
+    action_item.save()
+    body = client_as(teammate).get(reverse("home")).content.decode()
+    assert "Open incidents" in body and "Checkout errors after deploy" in body
+    assert "Your open action items" in body and "Add a canary stage" in body
+
+
+def test_home_panel_hides_restricted_incidents(client_as, outsider, named, restricted_incident):
+    assert "Suspicious logins" not in client_as(outsider).get(reverse("home")).content.decode()
+    assert "Suspicious logins" in client_as(named).get(reverse("home")).content.decode()
+
+
+def test_service_page_lists_its_recent_incidents(client_as, outsider, incident, service):
+    body = client_as(outsider).get(service.get_absolute_url()).content.decode()
+    assert "Recent incidents" in body and "Checkout errors after deploy" in body
