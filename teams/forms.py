@@ -62,6 +62,8 @@ class MembershipRoleForm(forms.ModelForm):
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this token, e.g. 'pager bridge'.")
     expires_at = forms.DateTimeField(
-        required=False, label="Expires", help_text="Optional. Leave empty for a token that does not expire.",
+        required=False,
+        label="Expires",
+        help_text="Optional. Leave empty for a token that does not expire.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
