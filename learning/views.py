@@ -35,9 +35,9 @@ def _toggle_url(query: QueryDict, kind: str, value: str) -> str:
 
 
 def _page_context(request: HttpRequest, queryset, q: str = "") -> dict:  # type: ignore[no-untyped-def]
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    entries = list(page.object_list)
-    ids = [e.pk for e in entries]
+    page = Paginator(queryset.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+    ids = list(page.object_list)
+    entries = selectors.entries_by_ids(ids=ids)
     snippets = selectors.snippets_for(entry_ids=ids, q=q) if q else {}
     read = selectors.read_by(user=request.user, entry_ids=ids)  # type: ignore[arg-type]
     for entry in entries:

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Value
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -111,12 +112,15 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.get_queryset()
-        page = self.paginate_queryset(queryset)
-        entries = list(page if page is not None else queryset)
         q = request.query_params.get("q", "")
-        snippets = selectors.snippets_for(entry_ids=[e.pk for e in entries], q=q) if q.strip() else {}
+        rows = queryset.values_list("pk", "rank") if q.strip() else queryset.values_list("pk", Value(None))
+        page = self.paginate_queryset(rows)
+        ranks = dict(page if page is not None else rows)
+        entries = selectors.entries_by_ids(ids=list(ranks))
+        snippets = selectors.snippets_for(entry_ids=list(ranks), q=q) if q.strip() else {}
         for entry in entries:
             entry.snippet = snippets.get(entry.pk)
+            entry.rank = ranks[entry.pk]
         self.paginator.facets = self._facets(queryset)  # type: ignore[union-attr]
         return self.get_paginated_response(self.get_serializer(entries, many=True).data)
 

@@ -177,13 +177,13 @@ def test_list_runs_a_fixed_number_of_queries(api_as, client_as, team, teammate, 
     for i in range(rows):
         published_postmortem(team=team, title=f"Database incident {i}", services=(service,), tags=("database",))
     client = api_as(teammate)
-    # count, page, facets, snippets: one each on any page size
-    with django_assert_num_queries(4):
+    # count, page of ids, rows of the page, facets, snippets: one each on any page size
+    with django_assert_num_queries(5):
         response = client.get("/api/v1/library/", {"q": "database", "page_size": 50})
     assert len(response.json()["results"]) == rows
     browser = client_as(teammate)
     browser.get("/library/")  # warm the session
-    # session, user, then count, page, facets, snippets, "already read" marks
-    with django_assert_num_queries(7):
+    # session, user, then count, page of ids, rows, facets, snippets, "already read" marks
+    with django_assert_num_queries(8):
         page = browser.get("/library/", {"q": "database"})
     assert page.content.decode().count('class="library-result"') == min(rows, 20)
