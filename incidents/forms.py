@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -20,6 +21,13 @@ TIME_FIELDS = ["started_at", "detected_at", "acknowledged_at", "mitigated_at", "
 ACTIVE_USERS = User.objects.filter(is_active=True)
 
 
+def _formfield(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    """Model fields to form fields, with URLs that default to https (Django 6 behaviour)."""
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
 def _limit_teams(form: forms.BaseForm, teams: QuerySet[Team] | None) -> None:
     if teams is not None:
         form.fields["team"].queryset = teams  # type: ignore[attr-defined]
@@ -31,6 +39,7 @@ class IncidentForm(forms.ModelForm):
 
     class Meta:
         model = Incident
+        formfield_callback = _formfield
         fields = [
             "title",
             "severity",
@@ -56,7 +65,11 @@ class IncidentForm(forms.ModelForm):
             "services": forms.SelectMultiple(attrs={"size": 5}),
             "access_list": forms.SelectMultiple(attrs={"size": 5}),
         }
-        labels = {name: name.removesuffix("_at").capitalize() for name in TIME_FIELDS}
+        labels = {
+            **{name: name.removesuffix("_at").capitalize() for name in TIME_FIELDS},
+            "ticket_url": "Ticket URL",
+            "pager_id": "Pager id",
+        }
 
     def __init__(self, *args: Any, team_choices: QuerySet[Team] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,6 +99,7 @@ class IncidentForm(forms.ModelForm):
 
 
 class TimelineEntryForm(forms.ModelForm):
+    kind = forms.ChoiceField(choices=TimelineEntry.MANUAL_KINDS, initial=TimelineEntry.Kind.NOTE)
     occurred_at = forms.DateTimeField(
         required=False, widget=DATETIME_WIDGET, label="When (UTC)", help_text="Empty means now."
     )
@@ -152,6 +166,7 @@ class CommentForm(forms.ModelForm):
 class ActionItemForm(forms.ModelForm):
     class Meta:
         model = ActionItem
+        formfield_callback = _formfield
         fields = ["title", "description", "team", "owner", "priority", "due_date", "tracker_url"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),

@@ -188,6 +188,9 @@ class TimelineEntry(models.Model):
         ACTION = "action", "Action"
         DECISION = "decision", "Decision"
 
+    # Kinds people add by hand; status and severity changes are written by the services only.
+    MANUAL_KINDS = [(k.value, k.label) for k in (Kind.NOTE, Kind.ACTION, Kind.DECISION)]
+
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
     author = models.ForeignKey(

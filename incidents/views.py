@@ -230,7 +230,8 @@ def _render_editor(
         "sections": [(form[name], org.guidance(name)) for name in SECTION_FIELDS],
         "factors_guidance": org.guidance("factors"),
         "autosave_seconds": org.autosave_seconds,
-        "autosave": postmortem.status != Postmortem.Status.PUBLISHED,
+        # After a conflict the user merges by hand: autosaving their side would overwrite the other one.
+        "autosave": postmortem.status != Postmortem.Status.PUBLISHED and not extra.get("conflicts"),
         "version": form.data.get("version") if form.is_bound else postmortem.version,
         **extra,
     }

@@ -89,6 +89,7 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
     author = UserSummarySerializer(read_only=True)
+    kind = serializers.ChoiceField(choices=TimelineEntry.MANUAL_KINDS, default=TimelineEntry.Kind.NOTE)
 
     class Meta:
         model = TimelineEntry

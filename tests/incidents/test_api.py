@@ -144,6 +144,8 @@ def test_timeline_over_the_api(api_as, teammate, outsider, incident):
     assert [e["body"] for e in api_as(outsider).get(url).json()][-1] == "Roll back."
     assert api_as(outsider).post(url, {"body": "Me too"}).status_code == 403
     assert api_as(teammate).post(url, {"kind": "rumour", "body": ""}).status_code == 400
+    response = api_as(teammate).post(url, {"kind": "status_change", "body": "Resolved!"})
+    assert response.status_code == 400 and "kind" in response.json()["error"]["fields"], "only services log changes"
 
 
 # --- postmortems -----------------------------------------------------------------------------

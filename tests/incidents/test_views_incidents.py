@@ -132,10 +132,12 @@ def test_teammate_edits_and_status_change_is_logged(client_as, teammate, inciden
     assert incident.timeline.filter(body="Status changed from Investigating to Monitoring.", author=teammate).exists()
 
 
-def test_outsider_cannot_edit(client_as, outsider, incident, team, sev):
+@pytest.mark.parametrize("persona", ["outsider", "leader"])
+def test_outsiders_and_leadership_cannot_edit(request, client_as, persona, incident, team, sev):
+    client = client_as(request.getfixturevalue(persona))
     url = reverse("incidents:incident-edit", args=[incident.pk])
-    assert client_as(outsider).get(url).status_code == 403
-    assert client_as(outsider).post(url, _form(team, sev)).status_code == 403
+    assert client.get(url).status_code == 403
+    assert client.post(url, _form(team, sev)).status_code == 403
     assert Incident.objects.get(pk=incident.pk).title == "Checkout errors after deploy"
 
 
@@ -203,3 +205,23 @@ def test_home_panel_hides_restricted_incidents(client_as, outsider, named, restr
 def test_service_page_lists_its_recent_incidents(client_as, outsider, incident, service):
     body = client_as(outsider).get(service.get_absolute_url()).content.decode()
     assert "Recent incidents" in body and "Checkout errors after deploy" in body
+
+
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("incidents:incident-list", []),
+        ("incidents:incident-create", []),
+        ("incidents:postmortem-list", []),
+        ("incidents:action-item-list", []),
+        ("incidents:action-item-mine", []),
+        ("incidents:incident-detail", ["incident"]),
+        ("incidents:postmortem-detail", ["postmortem"]),
+        ("incidents:postmortem-history", ["postmortem"]),
+    ],
+)
+def test_nothing_is_readable_anonymously(request, client, name, args):
+    url = reverse(name, args=[request.getfixturevalue(a).pk for a in args])
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert client.post(reverse("incidents:markdown-preview"), {"text": "x"}).status_code == 302

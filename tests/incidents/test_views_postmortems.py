@@ -99,6 +99,7 @@ def test_stale_save_shows_both_versions_and_overwrites_nothing(client_as, owner,
     assert "Someone saved version 2 while you were editing" in body
     assert "Alice wrote this." in body and "Bob wrote that." in body, "both versions are on the page"
     assert 'name="version" id="pm-version" value="2"' in body, "the next save is against the current version"
+    assert "postmortem-autosave" not in body and "/autosave/" not in body, "no autosave until the user merges"
     assert Postmortem.objects.get(pk=postmortem.pk).summary == "Alice wrote this."
     merged = _editor_data(2, summary="Alice wrote this. Bob wrote that.")
     assert client_as(teammate).post(_edit(postmortem.pk), merged).status_code == 302
@@ -231,3 +232,24 @@ def test_outsider_cannot_restore(client_as, outsider, published):
     url = reverse("incidents:postmortem-restore", args=[published.pk, 1])
     assert client_as(outsider).post(url, {"version": published.version}).status_code == 403
     assert Postmortem.objects.get(pk=published.pk).version == published.version
+
+
+def test_the_organization_edits_the_template_guidance(client_as, teammate, postmortem):
+    from incidents.models import OrgSettings
+
+    settings_row = OrgSettings.current()
+    settings_row.postmortem_template = {"lucky": "Name each near miss and the luck that saved us."}
+    settings_row.full_clean()
+    settings_row.save()
+    body = client_as(teammate).get(_edit(postmortem.pk)).content.decode()
+    assert "Name each near miss and the luck that saved us." in body
+    assert "Two or three sentences a newcomer can follow" in body, "unedited sections keep the default guidance"
+
+
+def test_template_with_unknown_sections_is_refused():
+    from django.core.exceptions import ValidationError
+
+    from incidents.models import OrgSettings
+
+    with pytest.raises(ValidationError):
+        OrgSettings(postmortem_template={"root_cause": "Who broke it?"}).full_clean()

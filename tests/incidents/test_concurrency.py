@@ -1,0 +1,79 @@
+"""Real races against PostgreSQL: two threads, two connections, one winner."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from incidents import services
+from incidents.models import IdempotencyKey, Incident, Postmortem
+
+
+def _race(target, n=2):
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(target())
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    return results, errors
+
+
+@pytest.fixture
+def both_pass_the_lookup(monkeypatch):
+    """Hold each request just before it inserts, until both have looked for an existing incident."""
+    barrier = threading.Barrier(2, timeout=10)
+    real_create = services.incident_create
+
+    def create_after_both_looked(**kwargs):
+        barrier.wait()
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(services, "incident_create", create_after_both_looked)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("key,external_id", [("same-key", None), (None, "PD-77")])
+def test_concurrent_duplicates_create_one_incident(both_pass_the_lookup, team, owner, sev, key, external_id):
+    data = {"team": team, "title": "Pager alert", "severity": sev[2], "external_id": external_id}
+    results, errors = _race(
+        lambda: services.incident_create_idempotent(actor=owner, key=key, fingerprint="f", data=dict(data))
+    )
+    assert not errors, errors
+    assert Incident.objects.count() == 1
+    assert {incident.pk for incident, _ in results} == {Incident.objects.get().pk}
+    assert sorted(created for _, created in results) == [False, True]
+    assert IdempotencyKey.objects.count() == (1 if key else 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_saves_of_one_version_let_exactly_one_win(owner, incident):
+    postmortem = services.postmortem_start(incident=incident, actor=owner)
+    barrier = threading.Barrier(2, timeout=10)
+    texts = iter(["A", "B"])
+
+    def save():
+        text = next(texts)
+        stale_copy = Postmortem.objects.get(pk=postmortem.pk)
+        barrier.wait()
+        try:
+            services.postmortem_save(postmortem=stale_copy, actor=owner, data={"summary": text}, expected_version=1)
+        except services.StaleVersion:
+            return "stale"
+        return "saved"
+
+    results, errors = _race(save)
+    assert not errors, errors
+    assert sorted(results) == ["saved", "stale"]
+    postmortem.refresh_from_db()
+    assert postmortem.version == 2 and postmortem.summary in {"A", "B"}
+    assert postmortem.revisions.count() == 2
