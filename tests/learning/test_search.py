@@ -137,3 +137,23 @@ def test_reindex_rebuilds_missing_entries(make_entry, team):
 def test_published_postmortem_helper_is_in_the_library(team):
     postmortem = published_postmortem(team=team, title="Helper check")
     assert LibraryEntry.objects.filter(postmortem=postmortem).exists()
+
+
+def test_gin_index_exists_only_on_postgresql(db):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'learning_entry_search_gin'")
+            assert "USING gin (search_vector)" in cursor.fetchone()[0]
+        else:
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'learning_entry_search_gin'")
+            assert cursor.fetchone()[0] == 0
+
+
+def test_search_uses_the_gin_index_when_the_planner_must_choose(make_entry, teammate):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL plan")
+    make_entry(title="Planner check")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = selectors.library_search(user=teammate, q="planner").explain()
+    assert "learning_entry_search_gin" in plan
