@@ -18,6 +18,7 @@ from opsx.htmx import hx_redirect, is_partial
 from teams import permissions
 
 PAGE_SIZE = 20
+FACETS_SHOWN = 10  # per kind; the rest fold into "More"
 FACET_LABELS = {kind.value: kind.label for kind in FacetKind}
 
 
@@ -58,9 +59,9 @@ def library(request: HttpRequest) -> HttpResponse:
         for value in values:
             value.url = _toggle_url(request.GET, kind, value.value)
         if values:
-            facet_groups.append(
-                {"kind": kind, "label": FACET_LABELS[kind], "values": values[:12], "more": len(values) > 12}
-            )
+            shown = [v for i, v in enumerate(values) if i < FACETS_SHOWN or v.selected]
+            more = [v for i, v in enumerate(values) if i >= FACETS_SHOWN and not v.selected]
+            facet_groups.append({"kind": kind, "label": FACET_LABELS[kind], "values": shown, "more": more})
     selected = [(kind, v) for kind, values in filters.items() for v in values]
     context = {
         **_page_context(request, results, q),

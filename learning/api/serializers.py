@@ -34,6 +34,7 @@ class LibraryEntrySerializer(serializers.ModelSerializer):
             "incident",
             "useful_count",
             "comment_count",
+            "read_count",
             "rank",
             "snippet",
         ]

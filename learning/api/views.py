@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -103,6 +104,7 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
         "useful": Action.VIEW,
         "export": Action.VIEW,
         "import_files": Action.CREATE,
+        "most_read": Action.VIEW,
     }
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
@@ -133,6 +135,16 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
     def facets(self, request: Request) -> Response:
         """Facet counts alone (team, service, severity, category, tag, year) for a query and filters."""
         return Response(self._facets(_search(request)))
+
+    @extend_schema(responses=LibraryEntrySerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="most-read")
+    def most_read(self, request: Request) -> Response:
+        """Entries by distinct readers, most first (leadership and admins; 403 for others)."""
+        if not selectors.can_see_reading_stats(request.user):  # type: ignore[arg-type]
+            raise PermissionDenied("Reading statistics are for leadership and admins.")
+        page = self.paginate_queryset(selectors.most_read(user=request.user))  # type: ignore[arg-type]
+        self.paginator.facets = None  # type: ignore[union-attr]
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(responses=RelatedSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -187,3 +187,14 @@ def test_list_runs_a_fixed_number_of_queries(api_as, client_as, team, teammate, 
     with django_assert_num_queries(8):
         page = browser.get("/library/", {"q": "database"})
     assert page.content.decode().count('class="library-result"') == min(rows, 20)
+
+
+def test_most_read_endpoint_is_for_leadership(api_as, make_entry, teammate, leader, restricted_entry, owner):
+    from learning import services
+
+    entry = make_entry(title="Often read")
+    services.entry_record_read(entry=entry, user=teammate)
+    services.entry_record_read(entry=restricted_entry, user=owner)
+    assert api_as(teammate).get("/api/v1/library/most-read/").status_code == 403
+    data = api_as(leader).get("/api/v1/library/most-read/").json()
+    assert [(r["id"], r["read_count"]) for r in data["results"]] == [(entry.pk, 1)]

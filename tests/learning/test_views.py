@@ -109,3 +109,10 @@ def test_anonymous_is_sent_to_login(client, make_entry):
     entry = make_entry(title="Private")
     assert client.get(f"/library/{entry.pk}/").status_code == 302
     assert client.get("/library/").status_code == 302
+
+
+def test_long_facet_lists_fold_into_more(client_as, make_entry, teammate):
+    for i in range(12):
+        make_entry(title=f"Tagged {i}", tags=(f"tag-{i:02d}",))
+    body = client_as(teammate).get("/library/").content.decode()
+    assert "More (2)" in body
