@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Concat
 from django.utils.safestring import SafeString, mark_safe
 
 from learning.indexing import SEARCH_CONFIG, is_postgres
@@ -207,9 +208,9 @@ def _plain_snippet(text: str, terms: list[str], width: int = 220) -> str:
     return f"{prefix}{window}{suffix}"
 
 
-def _headline(field_name: str, query: SearchQuery) -> SearchHeadline:
+def _headline(text: Concat, query: SearchQuery) -> SearchHeadline:
     return SearchHeadline(
-        field_name,
+        text,
         query,
         config=SEARCH_CONFIG,
         start_sel=_START,
@@ -229,16 +230,9 @@ def snippets_for(*, entry_ids: list[int], q: str) -> dict[int, SafeString]:
     queryset = LibraryEntry.objects.filter(pk__in=entry_ids)
     if q and is_postgres():
         query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
-        rows = queryset.annotate(
-            snippet=_headline("summary", query), body_snippet=_headline("body", query)
-        ).values_list("pk", "snippet", "body_snippet")
-        out = {}
-        for pk, summary_snippet, body_snippet in rows:
-            chosen = summary_snippet if _START in (summary_snippet or "") else (body_snippet or summary_snippet)
-            if _START not in (chosen or ""):
-                chosen = summary_snippet or body_snippet or ""
-            out[pk] = _marked(chosen)
-        return out
+        text = Concat("summary", Value("\n"), "lessons", Value("\n"), "body", output_field=TextField())
+        rows = queryset.annotate(snippet=_headline(text, query)).values_list("pk", "snippet")
+        return {pk: _marked(snippet or "") for pk, snippet in rows}
     terms = parse_query(q)[0]
     out = {}
     for pk, summary, lessons, body in queryset.values_list("pk", "summary", "lessons", "body"):
