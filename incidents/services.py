@@ -28,6 +28,7 @@ from incidents.models import (
     TimelineEntry,
     add_business_days,
 )
+from opsx.hooks import emit
 from opsx.services import model_update
 from teams.models import System, Team, User
 
@@ -213,6 +214,7 @@ def incident_update(*, incident: Incident, actor: User | None, data: dict[str, A
             f"Severity changed from {old_severity.name} to {incident.severity.name}.",
         )
     postmortem_ensure_required(incident=incident, actor=actor)
+    emit("incident_changed", incident=incident)
     return incident
 
 
@@ -311,6 +313,7 @@ def postmortem_save(
         raise StaleVersion(Postmortem.objects.get(pk=postmortem.pk))
     postmortem = Postmortem.objects.get(pk=postmortem.pk)
     _record_revision(postmortem, actor, note)
+    emit("postmortem_changed", postmortem=postmortem)
     return postmortem
 
 
@@ -361,9 +364,11 @@ def postmortem_return_to_draft(*, postmortem: Postmortem, actor: User | None) ->
 def postmortem_publish(*, postmortem: Postmortem, actor: User | None) -> Postmortem:
     if not postmortem.summary.strip():
         raise ValidationError({"summary": "Write a summary before publishing."})
-    return _transition(
+    postmortem = _transition(
         postmortem, source=Postmortem.Status.IN_REVIEW, status=Postmortem.Status.PUBLISHED, published_at=timezone.now()
     )
+    emit("postmortem_changed", postmortem=postmortem)
+    return postmortem
 
 
 @transaction.atomic

@@ -194,31 +194,47 @@ def read_markdown(text: str, name: str) -> Parsed:
         return RecordError(name, line, exc.message)
 
 
-def read_jsonl(text: str, name: str) -> Iterator[Parsed]:
+def read_jsonl_located(text: str, name: str) -> Iterator[tuple[int, Parsed]]:
+    """(line, record or error) for each non-blank line."""
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield RecordError(name, number, f"invalid JSON: {exc.msg} (column {exc.colno})")
+            yield number, RecordError(name, number, f"invalid JSON: {exc.msg} (column {exc.colno})")
             continue
         try:
-            yield build_record(data)
+            yield number, build_record(data)
         except _Invalid as exc:
-            yield RecordError(name, number, exc.message)
+            yield number, RecordError(name, number, exc.message)
+
+
+def read_jsonl(text: str, name: str) -> Iterator[Parsed]:
+    for _number, parsed in read_jsonl_located(text, name):
+        yield parsed
+
+
+def is_jsonl_name(name: str) -> bool:
+    return name.lower().endswith((".jsonl", ".ndjson", ".json"))
+
+
+def read_text_located(text: str, name: str) -> Iterator[tuple[int, Parsed]]:
+    """(line, record or error) for one file's text; a Markdown record is at line 1."""
+    if is_jsonl_name(name):
+        yield from read_jsonl_located(text, name)
+    else:
+        yield 1, read_markdown(text, name)
 
 
 def read_text(text: str, name: str) -> Iterator[Parsed]:
     """Records in one file's text; the format follows the name (.jsonl/.ndjson/.json vs Markdown)."""
-    if name.lower().endswith((".jsonl", ".ndjson", ".json")):
-        yield from read_jsonl(text, name)
-    else:
-        yield read_markdown(text, name)
+    for _number, parsed in read_text_located(text, name):
+        yield parsed
 
 
-def read_path(path: Path) -> Iterator[Parsed]:
-    """Records from a file, or from every .md/.markdown/.jsonl file under a directory (sorted)."""
+def read_path_located(path: Path) -> Iterator[tuple[str, int, Parsed]]:
+    """(file, line, record or error) from a file, or from every .md/.markdown/.jsonl file under a directory."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".md", ".markdown", ".jsonl", ".ndjson"))
     else:
@@ -227,9 +243,16 @@ def read_path(path: Path) -> Iterator[Parsed]:
         try:
             text = file.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
-            yield RecordError(str(file), 0, f"cannot read: {exc}")
+            yield str(file), 0, RecordError(str(file), 0, f"cannot read: {exc}")
             continue
-        yield from read_text(text, str(file))
+        for number, parsed in read_text_located(text, str(file)):
+            yield str(file), number, parsed
+
+
+def read_path(path: Path) -> Iterator[Parsed]:
+    """Records from a file, or from every .md/.markdown/.jsonl file under a directory (sorted)."""
+    for _file, _number, parsed in read_path_located(path):
+        yield parsed
 
 
 def dump_markdown(record: PostmortemRecord) -> str:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("teams.urls")),
     path("", include("incidents.urls")),
     path("", include("reviews.urls")),
+    path("", include("learning.urls")),
 ]
 
 handler404 = "opsx.views.handler404"

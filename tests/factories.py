@@ -149,3 +149,58 @@ def make_review(*, system, questions: int = 5, lens_name: str = "Test Lens", tit
 
     version = make_lens_version(name=lens_name, questions=questions)
     return review_services.review_create(actor=None, system=system, title=title, lens_versions=[version])
+
+# --- learning ---
+
+
+def published_postmortem(
+    *,
+    team: Team,
+    title: str = "Checkout outage",
+    summary: str = "",
+    lessons: str = "",
+    response: str = "",
+    services: tuple = (),
+    tags: tuple = (),
+    categories: tuple = (),
+    severity: int = 2,
+    started_at=None,
+    restricted: bool = False,
+    access_list: tuple = (),
+):
+    """An incident with a published postmortem, indexed into the library (through the real services)."""
+    from incidents import services as incident_services
+    from incidents.defaults import ensure_factor_categories
+    from incidents.models import Postmortem
+
+    severities = ensure_severities()
+    ensure_factor_categories()
+    started = started_at or timezone.now() - timezone.timedelta(days=2)
+    incident = incident_services.incident_create(
+        actor=None,
+        team=team,
+        title=title,
+        severity=severities[severity],
+        services=services,
+        tags=tags,
+        access_list=access_list,
+        restricted=restricted,
+        status=Incident.Status.RESOLVED,
+        started_at=started,
+        resolved_at=started + timezone.timedelta(hours=1),
+    )
+    postmortem = incident_services.postmortem_start(incident=incident, actor=None)
+    postmortem = incident_services.postmortem_save(
+        postmortem=postmortem,
+        actor=None,
+        data={
+            "summary": summary or f"Summary of {title}.",
+            "lessons": lessons,
+            "response": response,
+            "factors": [{"category": c, "description": f"The {c} factor."} for c in categories],
+        },
+        expected_version=postmortem.version,
+    )
+    Postmortem.objects.filter(pk=postmortem.pk).update(status=Postmortem.Status.IN_REVIEW)
+    postmortem.refresh_from_db()
+    return incident_services.postmortem_publish(postmortem=postmortem, actor=None)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "teams",
     "incidents",
     "reviews",
+    "learning",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,95 @@
+"""Library search on many postmortems: the app's search selector against raw SQL full-text search.
+
+For each query both sides must return the same first page (ids, in order); the app may take at most
+1.5 times the raw query. The app's plan must use the GIN index on the stored search vector.
+BENCH_SEARCH_POSTMORTEMS sets the size (default 100000).
+
+The two sides are timed alternately (app, raw, app, raw...) so that load from other processes hits
+both alike. The limited queries match hundreds to thousands of entries, as typical library searches
+do. One very selective query (a handful of matches, ~2 ms in PostgreSQL) is printed without a limit:
+there the ORM's fixed cost of building the query (about 1 ms) is most of the difference.
+"""
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+from django.core.management import call_command
+from django.db import connection
+
+from bench.harness import Report
+
+POSTMORTEMS = int(os.environ.get("BENCH_SEARCH_POSTMORTEMS", "100000"))
+PAGE = 20
+QUERIES = [
+    "connection pool",
+    "certificate rotation",
+    "retry storm",
+    '"read replica" failover',
+    "dns resolver -cdn",
+    "deadlocked OR deadlock",
+]
+SELECTIVE = "kafka cluster stopped answering"
+REPEAT = 21
+RAW_SQL = """
+    SELECT id FROM learning_libraryentry
+    WHERE search_vector @@ websearch_to_tsquery('english', %s)
+    ORDER BY ts_rank(search_vector, websearch_to_tsquery('english', %s)) DESC, occurred_on DESC, id DESC
+    LIMIT %s
+"""
+
+
+def _raw(q: str) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(RAW_SQL, [q, q, PAGE])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def paired_medians(subject: Callable[[], object], baseline: Callable[[], object]) -> tuple[float, float]:
+    """Median seconds of each, measured alternately after a warm-up."""
+    for _ in range(3):
+        subject()
+        baseline()
+    subject_times, baseline_times = [], []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        subject()
+        subject_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        baseline()
+        baseline_times.append(time.perf_counter() - started)
+    return statistics.median(subject_times), statistics.median(baseline_times)
+
+
+def run(report: Report) -> None:
+    from learning import selectors
+    from learning.models import LibraryEntry
+    from teams.models import Membership, Team, User
+
+    existing = LibraryEntry.objects.count()
+    if existing < POSTMORTEMS:
+        started = time.monotonic()
+        call_command("seed_bench", postmortems=POSTMORTEMS - existing, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        print(f"search: seeded {POSTMORTEMS - existing} postmortems in {time.monotonic() - started:.1f}s")
+    member = User.objects.create(username="bench-reader")
+    Membership.objects.create(user=member, team=Team.objects.order_by("pk").first())
+    print(f"search: {LibraryEntry.objects.count()} library entries; first page of {PAGE}, member's view")
+
+    def app(q: str) -> list[int]:
+        # The selector as the library page runs it: a page of ids, permission-scoped, ranked.
+        return list(selectors.library_search(user=member, q=q).values_list("pk", flat=True)[:PAGE])
+
+    for q in [*QUERIES, SELECTIVE]:
+        expected = _raw(q)
+        got = app(q)
+        assert got == expected, f"{q!r}: the app returned {got[:5]}..., raw SQL {expected[:5]}..."
+        assert expected, f"{q!r} matched nothing: the generated vocabulary no longer covers it"
+        subject, baseline = paired_medians(lambda q=q: app(q), lambda q=q: _raw(q))
+        limit = None if q == SELECTIVE else 1.5
+        report.ratio(f"search {q!r} (first page) vs raw SQL", subject=subject, baseline=baseline, limit=limit)
+
+    plan = selectors.library_search(user=member, q=QUERIES[0]).values_list("pk", flat=True)[:PAGE].explain()
+    print("search: plan of the app's query for", repr(QUERIES[0]))
+    print("\n".join(f"    {line}" for line in plan.splitlines()))
+    assert "learning_entry_search_gin" in plan, "the app's search does not use the GIN index"

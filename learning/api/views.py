@@ -1,0 +1,283 @@
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Value
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from learning import selectors, services
+from learning.api.serializers import (
+    FacetsSerializer,
+    FollowSerializer,
+    ImportResultSerializer,
+    ImportSerializer,
+    LessonCommentSerializer,
+    LibraryEntrySerializer,
+    RelatedSerializer,
+    UsefulSerializer,
+)
+from learning.models import Follow, LessonComment, UsefulMark
+from learning.postmortemfile import dump_jsonl_line, read_text_located
+from learning.transfer import OptionError, options_from
+from opsx.api_permissions import TeamRolePermission
+from opsx.api_utils import Pagination
+from teams.permissions import Action
+
+SEARCH_PARAMETERS = [
+    OpenApiParameter("q", OpenApiTypes.STR, description='Full-text query (websearch syntax: "phrase", -word, or).'),
+    *[
+        OpenApiParameter(
+            kind, {"type": "array", "items": {"type": "string"}}, explode=True, description=f"{kind} facet"
+        )
+        for kind in selectors.FACET_KINDS
+    ],
+]
+
+
+def _search(request: Request) -> Any:
+    return selectors.library_search(
+        user=request.user,  # type: ignore[arg-type]
+        q=request.query_params.get("q", ""),
+        filters=_filters(request),
+    )
+
+
+def _filters(request: Request) -> dict[str, list[str]]:
+    return {
+        kind: request.query_params.getlist(kind)[:20]
+        for kind in selectors.FACET_KINDS
+        if request.query_params.getlist(kind)
+    }
+
+
+class LibraryPagination(Pagination):
+    """The usual page, plus the facet counts of the whole result set."""
+
+    facets: dict | None = None
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        response.data["facets"] = self.facets or {}
+        return response
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["facets"] = {
+            "type": "object",
+            "description": "{kind: [{value, label, count, selected}]} over every matching entry.",
+            "additionalProperties": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "value": {"type": "string"},
+                        "label": {"type": "string"},
+                        "count": {"type": "integer"},
+                        "selected": {"type": "boolean"},
+                    },
+                },
+            },
+        }
+        return paginated
+
+
+@extend_schema_view(list=extend_schema(parameters=SEARCH_PARAMETERS))
+class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The lessons-learned library: published postmortems you may read, searchable, with facet counts."""
+
+    serializer_class = LibraryEntrySerializer
+    pagination_class = LibraryPagination
+    permission_classes = [TeamRolePermission]
+    required_actions = {
+        "list": Action.VIEW,
+        "retrieve": Action.VIEW,
+        "facets": Action.VIEW,
+        "related": Action.VIEW,
+        "useful": Action.VIEW,
+        "export": Action.VIEW,
+        "import_files": Action.CREATE,
+        "most_read": Action.VIEW,
+    }
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if self.action == "list":
+            return _search(self.request)
+        return selectors.entry_list(user=self.request.user)  # type: ignore[arg-type]
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.get_queryset()
+        q = request.query_params.get("q", "")
+        rows = queryset.values_list("pk", "rank") if q.strip() else queryset.values_list("pk", Value(None))
+        page = self.paginate_queryset(rows)
+        ranks = dict(page if page is not None else rows)
+        entries = selectors.entries_by_ids(ids=list(ranks))
+        snippets = selectors.snippets_for(entry_ids=list(ranks), q=q) if q.strip() else {}
+        for entry in entries:
+            entry.snippet = snippets.get(entry.pk)
+            entry.rank = ranks[entry.pk]
+        self.paginator.facets = self._facets(queryset)  # type: ignore[union-attr]
+        return self.get_paginated_response(self.get_serializer(entries, many=True).data)
+
+    def _facets(self, queryset: Any) -> dict:
+        facets = selectors.library_facets(results=queryset, filters=_filters(self.request))
+        return {kind: [vars(v) for v in values] for kind, values in facets.items()}
+
+    @extend_schema(parameters=SEARCH_PARAMETERS, responses=FacetsSerializer)
+    @action(detail=False, methods=["get"])
+    def facets(self, request: Request) -> Response:
+        """Facet counts alone (team, service, severity, category, tag, year) for a query and filters."""
+        return Response(self._facets(_search(request)))
+
+    @extend_schema(responses=LibraryEntrySerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="most-read")
+    def most_read(self, request: Request) -> Response:
+        """Entries by distinct readers, most first (leadership and admins; 403 for others)."""
+        if not selectors.can_see_reading_stats(request.user):  # type: ignore[arg-type]
+            raise PermissionDenied("Reading statistics are for leadership and admins.")
+        page = self.paginate_queryset(selectors.most_read(user=request.user))  # type: ignore[arg-type]
+        self.paginator.facets = None  # type: ignore[union-attr]
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses=RelatedSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def related(self, request: Request, pk: str | None = None) -> Response:
+        """Other incidents sharing services, factor categories, tags or wording; best first, with reasons."""
+        entry = self.get_object()
+        related = selectors.related_entries(user=request.user, entry=entry)  # type: ignore[arg-type]
+        data = [{"entry": r.entry, "score": r.score, "reasons": r.reasons} for r in related]
+        return Response(RelatedSerializer(data, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses=UsefulSerializer)
+    @action(detail=True, methods=["post", "delete"])
+    def useful(self, request: Request, pk: str | None = None) -> Response:
+        """POST marks the lesson useful for you; DELETE takes the mark back."""
+        entry = self.get_object()
+        if request.method == "DELETE":
+            entry = services.useful_unmark(entry=entry, user=request.user)  # type: ignore[arg-type]
+        else:
+            entry = services.useful_mark(entry=entry, user=request.user)  # type: ignore[arg-type]
+        useful = UsefulMark.objects.filter(entry=entry, user=request.user).exists()  # type: ignore[misc]
+        return Response({"useful": useful, "useful_count": entry.useful_count})
+
+    @extend_schema(
+        parameters=SEARCH_PARAMETERS,
+        responses={(200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR, description="JSON Lines")},
+    )
+    @action(detail=False, methods=["get"])
+    def export(self, request: Request) -> StreamingHttpResponse:
+        """The postmortems you may read (narrowed by the same query and facets) as JSON Lines for import."""
+        records = selectors.export_records(
+            user=request.user,  # type: ignore[arg-type]
+            q=request.query_params.get("q", ""),
+            filters=_filters(request),
+        )
+        response = StreamingHttpResponse(
+            (dump_jsonl_line(record) + "\n" for record in records), content_type="application/x-ndjson"
+        )
+        response["Content-Disposition"] = 'attachment; filename="postmortems.jsonl"'
+        return response
+
+    @extend_schema(request={"multipart/form-data": ImportSerializer}, responses=ImportResultSerializer)
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
+    def import_files(self, request: Request) -> Response:
+        """Import uploaded postmortem files. You may add postmortems only for teams you belong to (admins: any).
+
+        Answers 200 with created/updated counts and the refused records (file, line, message); 400 when the
+        upload itself is unusable.
+        """
+        data = {
+            key: request.data.getlist(key) if key.startswith(("files", "map_")) else request.data[key]
+            for key in request.data
+        }
+        serializer = ImportSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        values = serializer.validated_data
+        errors: dict[str, list[str]] = {}
+        try:
+            options = options_from(values)
+        except OptionError as exc:
+            errors[exc.field] = [exc.message]
+        records = []
+        for upload in values["files"]:
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                errors.setdefault("files", []).append(f"{upload.name}: not UTF-8 text.")
+                continue
+            records += [(upload.name, line, parsed) for line, parsed in read_text_located(text, upload.name)]
+        if errors:
+            raise serializers.ValidationError(errors)
+        outcome = services.import_records(records=records, actor=request.user, options=options)  # type: ignore[arg-type]
+        result = {
+            "created": outcome.created,
+            "updated": outcome.updated,
+            "refused": [{"file": e.file, "line": e.line, "message": e.message} for e in outcome.refused],
+            "summary": outcome.summary(),
+        }
+        return Response(ImportResultSerializer(result).data, status=status.HTTP_200_OK)
+
+
+class FollowViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """What you follow (tags, services, teams, factor categories); it feeds your "for you" list."""
+
+    serializer_class = FollowSerializer
+    permission_classes = [TeamRolePermission]
+    required_actions = {"list": Action.VIEW, "create": Action.VIEW, "destroy": Action.VIEW, "for_you": Action.VIEW}
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):
+            return Follow.objects.none()
+        return selectors.follow_list(user=self.request.user)  # type: ignore[arg-type]
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        try:
+            serializer.instance = services.follow_add(user=self.request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+
+    def perform_destroy(self, instance: Any) -> None:
+        services.follow_remove(follow=instance)
+
+    @extend_schema(responses=LibraryEntrySerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="for-you")
+    def for_you(self, request: Request) -> Response:
+        """Entries about what you follow, newest first."""
+        page = self.paginate_queryset(selectors.for_you(user=request.user))  # type: ignore[arg-type]
+        data = LibraryEntrySerializer(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
+
+
+class LessonCommentViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Comments on library entries. Authors delete their own; leads of the entry's team and admins any."""
+
+    serializer_class = LessonCommentSerializer
+    permission_classes = [TeamRolePermission]
+    required_actions = {"list": Action.VIEW, "create": Action.VIEW, "destroy": Action.VIEW}
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        queryset = selectors.comment_list(user=self.request.user)  # type: ignore[arg-type]
+        entry = self.request.query_params.get("entry")
+        if entry and entry.isdigit():
+            queryset = queryset.filter(entry_id=int(entry))
+        return queryset
+
+    @extend_schema(parameters=[OpenApiParameter("entry", OpenApiTypes.INT, description="Only this entry's comments.")])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        data: dict[str, Any] = serializer.validated_data  # type: ignore[assignment]
+        serializer.instance = services.comment_add(entry=data["entry"], author=self.request.user, body=data["body"])  # type: ignore[arg-type]
+
+    def perform_destroy(self, instance: LessonComment) -> None:
+        services.comment_delete(comment=instance, actor=self.request.user)  # type: ignore[arg-type]
