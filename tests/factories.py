@@ -150,6 +150,7 @@ def make_review(*, system, questions: int = 5, lens_name: str = "Test Lens", tit
     version = make_lens_version(name=lens_name, questions=questions)
     return review_services.review_create(actor=None, system=system, title=title, lens_versions=[version])
 
+
 # --- learning ---
 
 
