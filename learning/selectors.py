@@ -13,9 +13,11 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db import connection
+from django.db.models import Case, Count, F, FloatField, IntegerField, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils.safestring import SafeString, mark_safe
 
@@ -152,6 +154,64 @@ def library_search(*, user: User, q: str = "", filters: dict[str, list[str]] | N
     if q:
         return _text_match(queryset, q)
     return queryset.order_by("-occurred_on", "-id")
+
+
+class SearchPage:
+    """The (pk, rank) rows of a library search, countable and sliceable for Django's Paginator.
+
+    Search-as-you-type sends a request per keystroke, so the page of ids is the hot path. On
+    PostgreSQL, for a text query without facet filters, it runs a statement compiled once per process
+    and role (`_statement`) instead of building the ORM query each time; everything else (and the
+    count) goes through the ORM queryset. Both run the same SQL, generated from the same selector and
+    permission rule.
+    """
+
+    def __init__(self, *, user: User, q: str = "", filters: dict[str, list[str]] | None = None) -> None:
+        self.user = user
+        self.q = q.strip()[:MAX_QUERY_LENGTH]
+        self.filters = {k: v for k, v in (filters or {}).items() if v}
+
+    @cached_property
+    def queryset(self) -> QuerySet[LibraryEntry]:
+        """The ORM query of the same search (for counts, facets, and the paths the statement does not cover)."""
+        return library_search(user=self.user, q=self.q, filters=self.filters)
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[tuple[int, float | None]]:
+        start, stop = index.start or 0, index.stop
+        if stop is None or index.step not in (None, 1):
+            raise TypeError("SearchPage supports plain slices with an end")
+        if self.q and not self.filters and is_postgres():
+            sql, params = _statement(self.user)
+            values = [self.q if p == _PROBE_Q else self.user.pk if p == _PROBE_PK else p for p in params]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*values, stop - start, start])
+                return [(pk, rank) for pk, rank in cursor.fetchall()]
+        no_rank = Value(None, output_field=FloatField())
+        rows = self.queryset.values_list("pk", "rank") if self.q else self.queryset.values_list("pk", no_rank)
+        return list(rows[start:stop])
+
+
+# Stand-ins used to compile the search statement once; real values replace them at run time.
+_PROBE_Q = "opsx-search-probe-query"
+_PROBE_PK = -7_300_001
+_STATEMENTS: dict[tuple[bool, bool], tuple[str, list[object]]] = {}
+
+
+def _statement(user: User) -> tuple[str, list[object]]:
+    """SQL (with LIMIT/OFFSET placeholders) and parameters of `library_search` for users of this role."""
+    key = (permissions.is_admin(user), permissions.is_leadership(user))
+    if key not in _STATEMENTS:
+        role = User.OrgRole.ADMIN if key[0] else User.OrgRole.LEADERSHIP if key[1] else User.OrgRole.MEMBER
+        probe = User(pk=_PROBE_PK, org_role=role, is_active=True)
+        sql, params = library_search(user=probe, q=_PROBE_Q).values_list("pk", "rank").query.sql_with_params()
+        _STATEMENTS[key] = (f"{sql} LIMIT %s OFFSET %s", list(params))
+    return _STATEMENTS[key]
 
 
 def library_facets(*, results: QuerySet[LibraryEntry], filters: dict[str, list[str]] | None = None) -> dict:

@@ -35,9 +35,12 @@ def _toggle_url(query: QueryDict, kind: str, value: str) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
-def _page_context(request: HttpRequest, queryset, q: str = "") -> dict:  # type: ignore[no-untyped-def]
-    page = Paginator(queryset.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
-    ids = list(page.object_list)
+def _page_context(request: HttpRequest, rows, q: str = "") -> dict:  # type: ignore[no-untyped-def]
+    """One page of entries; `rows` is a queryset of entries or a selectors.SearchPage of (pk, rank)."""
+    if not isinstance(rows, selectors.SearchPage):
+        rows = rows.values_list("pk", flat=True)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    ids = [row[0] if isinstance(row, tuple) else row for row in page.object_list]
     entries = selectors.entries_by_ids(ids=ids)
     snippets = selectors.snippets_for(entry_ids=ids, q=q) if q else {}
     read = selectors.read_by(user=request.user, entry_ids=ids)  # type: ignore[arg-type]
@@ -51,8 +54,8 @@ def _page_context(request: HttpRequest, queryset, q: str = "") -> dict:  # type:
 def library(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     filters = filters_from(request.GET)
-    results = selectors.library_search(user=request.user, q=q, filters=filters)  # type: ignore[arg-type]
-    facets = selectors.library_facets(results=results, filters=filters)
+    search = selectors.SearchPage(user=request.user, q=q, filters=filters)  # type: ignore[arg-type]
+    facets = selectors.library_facets(results=search.queryset, filters=filters)
     facet_groups = []
     for kind in selectors.FACET_KINDS:
         values = facets.get(kind, [])
@@ -64,7 +67,7 @@ def library(request: HttpRequest) -> HttpResponse:
             facet_groups.append({"kind": kind, "label": FACET_LABELS[kind], "values": shown, "more": more})
     selected = [(kind, v) for kind, values in filters.items() for v in values]
     context = {
-        **_page_context(request, results, q),
+        **_page_context(request, search, q),
         "q": q,
         "facet_groups": facet_groups,
         "selected": selected,

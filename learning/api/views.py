@@ -1,7 +1,6 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Value
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -113,17 +112,16 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.entry_list(user=self.request.user)  # type: ignore[arg-type]
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.get_queryset()
         q = request.query_params.get("q", "")
-        rows = queryset.values_list("pk", "rank") if q.strip() else queryset.values_list("pk", Value(None))
-        page = self.paginate_queryset(rows)
-        ranks = dict(page if page is not None else rows)
+        search = selectors.SearchPage(user=request.user, q=q, filters=_filters(request))  # type: ignore[arg-type]
+        page = self.paginate_queryset(search)  # type: ignore[arg-type]
+        ranks = dict(page if page is not None else search[0 : search.count()])
         entries = selectors.entries_by_ids(ids=list(ranks))
         snippets = selectors.snippets_for(entry_ids=list(ranks), q=q) if q.strip() else {}
         for entry in entries:
             entry.snippet = snippets.get(entry.pk)
             entry.rank = ranks[entry.pk]
-        self.paginator.facets = self._facets(queryset)  # type: ignore[union-attr]
+        self.paginator.facets = self._facets(search.queryset)  # type: ignore[union-attr]
         return self.get_paginated_response(self.get_serializer(entries, many=True).data)
 
     def _facets(self, queryset: Any) -> dict:
