@@ -4,7 +4,7 @@ import random
 
 from django.utils import timezone
 
-from bench.harness import Report, median_seconds
+from bench.harness import Report, paired_medians
 
 TEAMS = 20
 USERS = 200
@@ -48,9 +48,12 @@ def run(report: Report) -> None:
     ctx = setup()
     member = ctx["member"]
     print(f"permissions: {INCIDENTS} incidents, {TEAMS} teams, {USERS} users (2% restricted)")
-    base = median_seconds(lambda: list(Incident.objects.select_related("team", "severity")[:50]))
-    scoped = median_seconds(lambda: list(Incident.objects.visible_to(member).select_related("team", "severity")[:50]))
+    scoped, base = paired_medians(
+        lambda: list(Incident.objects.visible_to(member).select_related("team", "severity")[:50]),
+        lambda: list(Incident.objects.select_related("team", "severity")[:50]),
+    )
     report.ratio("incident list, first page, visible_to(member) vs unscoped", subject=scoped, baseline=base, limit=3.0)
-    base_count = median_seconds(lambda: Incident.objects.count())
-    scoped_count = median_seconds(lambda: Incident.objects.visible_to(member).count())
+    scoped_count, base_count = paired_medians(
+        lambda: Incident.objects.visible_to(member).count(), lambda: Incident.objects.count()
+    )
     report.ratio("incident count, visible_to(member) vs unscoped", subject=scoped_count, baseline=base_count, limit=5.0)

@@ -12,14 +12,12 @@ selective (a few hundred matches, ~1.5 ms in PostgreSQL) to broad (tens of thous
 """
 
 import os
-import statistics
 import time
-from collections.abc import Callable
 
 from django.core.management import call_command
 from django.db import connection
 
-from bench.harness import Report
+from bench.harness import Report, paired_medians
 
 POSTMORTEMS = int(os.environ.get("BENCH_SEARCH_POSTMORTEMS", "100000"))
 PAGE = 20
@@ -48,22 +46,6 @@ def _raw(q: str, user_id: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def paired_medians(subject: Callable[[], object], baseline: Callable[[], object]) -> tuple[float, float]:
-    """Median seconds of each, measured alternately after a warm-up."""
-    for _ in range(3):
-        subject()
-        baseline()
-    subject_times, baseline_times = [], []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        subject()
-        subject_times.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        baseline()
-        baseline_times.append(time.perf_counter() - started)
-    return statistics.median(subject_times), statistics.median(baseline_times)
-
-
 def run(report: Report) -> None:
     from learning import selectors
     from learning.models import LibraryEntry
@@ -87,7 +69,7 @@ def run(report: Report) -> None:
         got = app(q)
         assert got == expected, f"{q!r}: the app returned {got[:5]}..., raw SQL {expected[:5]}..."
         assert expected, f"{q!r} matched nothing: the generated vocabulary no longer covers it"
-        subject, baseline = paired_medians(lambda q=q: app(q), lambda q=q: _raw(q, member.pk))
+        subject, baseline = paired_medians(lambda q=q: app(q), lambda q=q: _raw(q, member.pk), repeat=REPEAT)
         report.ratio(f"search {q!r} (first page) vs raw SQL", subject=subject, baseline=baseline, limit=1.5)
 
     plan = selectors.library_search(user=member, q=QUERIES[0]).values_list("pk", flat=True)[:PAGE].explain()

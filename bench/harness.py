@@ -6,15 +6,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
-def median_seconds(fn: Callable[[], object], *, repeat: int = 15, warmup: int = 3) -> float:
+def paired_medians(
+    subject: Callable[[], object], baseline: Callable[[], object], *, repeat: int = 21, warmup: int = 3
+) -> tuple[float, float]:
+    """Median seconds of each, measured alternately (subject, baseline, subject...) after a warm-up,
+    so that load from other processes hits both sides alike."""
     for _ in range(warmup):
-        fn()
-    samples = []
+        subject()
+        baseline()
+    subject_times, baseline_times = [], []
     for _ in range(repeat):
         started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+        subject()
+        subject_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        baseline()
+        baseline_times.append(time.perf_counter() - started)
+    return statistics.median(subject_times), statistics.median(baseline_times)
 
 
 @dataclass
