@@ -22,6 +22,18 @@
       }
     }
   });
+  // Review answers: "None of these" and the practices exclude each other, so ticking one unticks the
+  // other kind before the answer is saved (the server refuses the combination anyway).
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[type=checkbox][name=selected]") || !box.checked) { return; }
+    var form = box.closest("form");
+    if (!form) { return; }
+    var none = box.hasAttribute("data-none-of-these");
+    form.querySelectorAll("input[type=checkbox][name=selected]").forEach(function (other) {
+      if (other !== box && other.hasAttribute("data-none-of-these") !== none) { other.checked = false; }
+    });
+  }, true);
   // Multiple-choice filters: keep the dropdown's summary ("2 selected") in step with its checkboxes.
   document.addEventListener("change", function (event) {
     var box = event.target;

@@ -34,3 +34,22 @@ def test_keyboard_answering_saves_and_updates_counts(page, live_server, service)
     fresh = Answer.objects.get(pk=answer.pk)
     assert (fresh.selected, fresh.risk) == (["q000_a", "q000_b"], "none")
     assert page.url.endswith(review.get_absolute_url())  # never left the page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_none_of_these_and_practices_untick_each_other(page, live_server, service):
+    review = make_review(system=service, questions=5)
+    answer = review.answers.get(question_id="q000")
+    page.goto(f"{live_server.url}{review.get_absolute_url()}")
+    none = f"#q-{answer.pk} input[value=q000_no]"
+    practice = f"#q-{answer.pk} input[value=q000_a]"
+    page.check(none)
+    page.wait_for_function(f"document.querySelector('#q-{answer.pk}-version').value === '2'")
+    page.check(practice)
+    assert not page.is_checked(none), "ticking a practice unticks 'None of these'"
+    page.wait_for_function(f"document.querySelector('#q-{answer.pk}-version').value === '3'")
+    assert Answer.objects.get(pk=answer.pk).selected == ["q000_a"]
+    page.check(none)
+    assert not page.is_checked(practice), "ticking 'None of these' unticks the practices"
+    page.wait_for_function(f"document.querySelector('#q-{answer.pk}-version').value === '4'")
+    assert Answer.objects.get(pk=answer.pk).selected == ["q000_no"]
