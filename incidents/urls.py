@@ -16,6 +16,7 @@ urlpatterns = [
     path("postmortems/<int:pk>/", views.postmortem_detail, name="postmortem-detail"),
     path("postmortems/<int:pk>/edit/", views.postmortem_edit, name="postmortem-edit"),
     path("postmortems/<int:pk>/autosave/", views.postmortem_autosave, name="postmortem-autosave"),
+    path("postmortems/<int:pk>/timeline-source/", views.postmortem_timeline_source, name="postmortem-timeline-source"),
     path("postmortems/<int:pk>/submit/", views.postmortem_submit, name="postmortem-submit"),
     path("postmortems/<int:pk>/return/", views.postmortem_return, name="postmortem-return"),
     path("postmortems/<int:pk>/publish/", views.postmortem_publish, name="postmortem-publish"),

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from incidents import selectors, services
@@ -260,6 +260,18 @@ def postmortem_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Postmortem saved.")
             return redirect(postmortem)
     return _render_editor(request, postmortem, form, formset)
+
+
+@require_GET
+def postmortem_timeline_source(request: HttpRequest, pk: int) -> HttpResponse:
+    """The timeline section's editor filled with the incident's current timeline (saved only on Save)."""
+    postmortem = selectors.postmortem_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+    context = {
+        "name": "timeline",
+        "textarea_id": "id_timeline",
+        "value": services.timeline_markdown(postmortem.incident),
+    }
+    return render(request, "incidents/_section_textarea.html", context)
 
 
 @require_POST

@@ -253,3 +253,19 @@ def test_template_with_unknown_sections_is_refused():
 
     with pytest.raises(ValidationError):
         OrgSettings(postmortem_template={"root_cause": "Who broke it?"}).full_clean()
+
+
+def test_pull_timeline_fills_the_editor_with_the_incidents_current_timeline(client_as, team, teammate, outsider):
+    from incidents import services as incident_services
+    from tests.factories import IncidentFactory
+
+    incident = IncidentFactory(team=team)
+    postmortem = incident_services.postmortem_start(incident=incident, actor=teammate)
+    incident_services.timeline_entry_add(incident=incident, actor=teammate, kind="note", body="Rolled back at last.")
+    url = f"/postmortems/{postmortem.pk}/timeline-source/"
+    body = client_as(teammate).get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert body.startswith('<textarea name="timeline" id="id_timeline"')
+    assert "Rolled back at last." in body
+    postmortem.refresh_from_db()
+    assert "Rolled back at last." not in postmortem.timeline, "nothing is saved until the author saves"
+    assert client_as(outsider).get(url).status_code == 404, "a draft is not visible outside the team"
