@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,3 +268,15 @@ def dump_jsonl_line(record: PostmortemRecord) -> str:
 
 def markdown_filename(record: PostmortemRecord) -> str:
     return f"{slugify(record.key) or 'postmortem'}.md"
+
+
+def markdown_files(records: Iterable[PostmortemRecord]) -> Iterator[tuple[str, str]]:
+    """(file name, Markdown text) per record, names made unique within the export."""
+    names: set[str] = set()
+    for record in records:
+        name = markdown_filename(record)
+        stem, number = name[:-3], 2
+        while name in names:
+            name, number = f"{stem}-{number}.md", number + 1
+        names.add(name)
+        yield name, dump_markdown(record)

@@ -1,12 +1,15 @@
+import io
+import zipfile
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,7 +27,7 @@ from learning.api.serializers import (
     UsefulSerializer,
 )
 from learning.models import Follow, LessonComment, UsefulMark
-from learning.postmortemfile import dump_jsonl_line, read_text_located
+from learning.postmortemfile import dump_jsonl_line, markdown_files, read_text_located
 from learning.transfer import OptionError, options_from
 from opsx.api_permissions import TeamRolePermission
 from opsx.api_utils import Pagination
@@ -166,17 +169,35 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"useful": useful, "useful_count": entry.useful_count})
 
     @extend_schema(
-        parameters=SEARCH_PARAMETERS,
-        responses={(200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR, description="JSON Lines")},
+        parameters=[
+            *SEARCH_PARAMETERS,
+            OpenApiParameter("fmt", OpenApiTypes.STR, enum=["jsonl", "markdown"], description="Default jsonl."),
+        ],
+        responses={
+            (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR, description="JSON Lines"),
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="Markdown files in a zip"),
+        },
     )
     @action(detail=False, methods=["get"])
-    def export(self, request: Request) -> StreamingHttpResponse:
-        """The postmortems you may read (narrowed by the same query and facets) as JSON Lines for import."""
+    def export(self, request: Request) -> HttpResponseBase:
+        """The postmortems you may read (narrowed by the same query and facets), in a format import reads back:
+        JSON Lines (`fmt=jsonl`, default) or a zip of Markdown files with front matter (`fmt=markdown`)."""
+        fmt = request.query_params.get("fmt", "jsonl")
+        if fmt not in ("jsonl", "markdown"):
+            raise ValidationError({"fmt": [f"Unknown format {fmt!r}: use jsonl or markdown."]})
         records = selectors.export_records(
             user=request.user,  # type: ignore[arg-type]
             q=request.query_params.get("q", ""),
             filters=_filters(request),
         )
+        if fmt == "markdown":
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for name, text in markdown_files(records):
+                    archive.writestr(name, text)
+            response: HttpResponseBase = HttpResponse(buffer.getvalue(), content_type="application/zip")
+            response["Content-Disposition"] = 'attachment; filename="postmortems.zip"'
+            return response
         response = StreamingHttpResponse(
             (dump_jsonl_line(record) + "\n" for record in records), content_type="application/x-ndjson"
         )

@@ -169,6 +169,34 @@ def test_export_is_jsonl_that_imports_back(api_as, make_entry, teammate):
     assert again.json()["updated"] == 1 and LibraryEntry.objects.count() == 1
 
 
+def test_export_markdown_is_a_zip_that_imports_back(api_as, make_entry, restricted_entry, teammate):
+    import io
+    import zipfile
+
+    make_entry(title="Exported one", tags=("dns",))
+    make_entry(title="Exported one", tags=("dns",), summary="Same title, another incident.")
+    response = api_as(teammate).get("/api/v1/library/export/", {"fmt": "markdown"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    names = archive.namelist()
+    assert len(names) == 2 and len(set(names)) == 2, "names are unique within the export"
+    texts = [archive.read(name).decode() for name in names]
+    assert all(text.startswith("---\n") and "title: Exported one" in text for text in texts)
+    assert not any("Leaked database credentials" in text for text in texts), "restricted stays out"
+    again = api_as(teammate).post(
+        "/api/v1/library/import/",
+        {"files": [upload(name, text) for name, text in zip(names, texts, strict=True)]},
+        format="multipart",
+    )
+    assert again.json()["updated"] == 2 and again.json()["created"] == 0
+
+
+def test_export_refuses_an_unknown_format(api_as, teammate):
+    response = api_as(teammate).get("/api/v1/library/export/", {"fmt": "pdf"})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"fmt": ["Unknown format 'pdf': use jsonl or markdown."]}
+
+
 @pytest.mark.parametrize("rows", [5, 50])
 def test_list_runs_a_fixed_number_of_queries(api_as, client_as, team, teammate, django_assert_num_queries, rows):
     from tests.factories import SystemFactory, published_postmortem

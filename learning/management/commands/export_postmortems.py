@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from learning.postmortemfile import dump_jsonl_line, dump_markdown, markdown_filename
+from learning.postmortemfile import dump_jsonl_line, markdown_files
 from learning.selectors import export_records
 from teams.models import User
 
@@ -42,12 +42,8 @@ class Command(BaseCommand):
         if directory is None:
             raise CommandError("--format markdown needs -o DIR")
         directory.mkdir(parents=True, exist_ok=True)
-        names: set[str] = set()
-        for record in records:
-            name = markdown_filename(record)
-            stem, number = name[:-3], 2
-            while name in names:
-                name, number = f"{stem}-{number}.md", number + 1
-            names.add(name)
-            (directory / name).write_text(dump_markdown(record), encoding="utf-8")
-        self.stdout.write(f"Exported {len(names)} postmortem(s) to {directory}.")
+        count = 0
+        for name, text in markdown_files(records):
+            (directory / name).write_text(text, encoding="utf-8")
+            count += 1
+        self.stdout.write(f"Exported {count} postmortem(s) to {directory}.")
