@@ -182,6 +182,15 @@ class SearchPage:
     def __len__(self) -> int:
         return self.count()
 
+    def facets(self) -> dict[str, list[FacetValue]]:
+        """Facet counts for this search. A kind with selected values is counted without its own filter
+        (values of one kind combine with OR), so its other values show what choosing them would add."""
+        others = {
+            kind: library_search(user=self.user, q=self.q, filters={k: v for k, v in self.filters.items() if k != kind})
+            for kind in self.filters
+        }
+        return library_facets(results=self.queryset, filters=self.filters, per_kind_results=others)
+
     def __getitem__(self, index: slice) -> list[tuple[int, float | None]]:
         start, stop = index.start or 0, index.stop
         if stop is None or index.step not in (None, 1):
@@ -214,19 +223,32 @@ def _statement(user: User) -> tuple[str, list[object]]:
     return _STATEMENTS[key]
 
 
-def library_facets(*, results: QuerySet[LibraryEntry], filters: dict[str, list[str]] | None = None) -> dict:
+def library_facets(
+    *,
+    results: QuerySet[LibraryEntry],
+    filters: dict[str, list[str]] | None = None,
+    per_kind_results: dict[str, QuerySet[LibraryEntry]] | None = None,
+) -> dict:
     """{kind: [FacetValue]} counted over `results` (so they follow the query, filters and permissions).
 
-    One GROUP BY over the facet rows of the matching entries. Selected values are always listed,
-    even when the other filters leave none of them.
+    One GROUP BY over the facet rows of the matching entries, plus one per kind given in
+    `per_kind_results`, whose values are counted over that queryset instead. Selected values are
+    always listed, even when the other filters leave none of them.
     """
     filters = filters or {}
-    rows = (
-        EntryFacet.objects.filter(entry__in=results.order_by().values("pk"))
-        .values("kind", "value", "label")
+    per_kind_results = per_kind_results or {}
+    groups = [EntryFacet.objects.filter(entry__in=results.order_by().values("pk")).exclude(kind__in=per_kind_results)]
+    groups += [
+        EntryFacet.objects.filter(kind=kind, entry__in=queryset.order_by().values("pk"))
+        for kind, queryset in per_kind_results.items()
+    ]
+    rows = [
+        row
+        for group in groups
+        for row in group.values("kind", "value", "label")
         .annotate(count=Count("entry_id"))
         .order_by("kind", "-count", "label")
-    )
+    ]
     facets: dict[str, list[FacetValue]] = {kind: [] for kind in FACET_KINDS}
     for row in rows:
         selected = row["value"] in filters.get(row["kind"], [])

@@ -55,7 +55,7 @@ def library(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     filters = filters_from(request.GET)
     search = selectors.SearchPage(user=request.user, q=q, filters=filters)  # type: ignore[arg-type]
-    facets = selectors.library_facets(results=search.queryset, filters=filters)
+    facets = search.facets()
     facet_groups = []
     for kind in selectors.FACET_KINDS:
         values = facets.get(kind, [])

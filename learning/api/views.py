@@ -124,18 +124,22 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
         for entry in entries:
             entry.snippet = snippets.get(entry.pk)
             entry.rank = ranks[entry.pk]
-        self.paginator.facets = self._facets(search.queryset)  # type: ignore[union-attr]
+        self.paginator.facets = self._facets(search)  # type: ignore[union-attr]
         return self.get_paginated_response(self.get_serializer(entries, many=True).data)
 
-    def _facets(self, queryset: Any) -> dict:
-        facets = selectors.library_facets(results=queryset, filters=_filters(self.request))
-        return {kind: [vars(v) for v in values] for kind, values in facets.items()}
+    def _facets(self, search: selectors.SearchPage) -> dict:
+        return {kind: [vars(v) for v in values] for kind, values in search.facets().items()}
 
     @extend_schema(parameters=SEARCH_PARAMETERS, responses=FacetsSerializer)
     @action(detail=False, methods=["get"])
     def facets(self, request: Request) -> Response:
         """Facet counts alone (team, service, severity, category, tag, year) for a query and filters."""
-        return Response(self._facets(_search(request)))
+        search = selectors.SearchPage(
+            user=request.user,  # type: ignore[arg-type]
+            q=request.query_params.get("q", ""),
+            filters=_filters(request),
+        )
+        return Response(self._facets(search))
 
     @extend_schema(responses=LibraryEntrySerializer(many=True))
     @action(detail=False, methods=["get"], url_path="most-read")

@@ -157,3 +157,24 @@ def test_search_uses_the_gin_index_when_the_planner_must_choose(make_entry, team
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = selectors.library_search(user=teammate, q="planner").explain()
     assert "learning_entry_search_gin" in plan
+
+
+def test_a_selected_kind_is_counted_without_its_own_filter(make_entry, teammate, team, checkout):
+    make_entry(title="Database failover one", services=(checkout,), tags=("database",))
+    make_entry(title="Database failover two", services=(checkout,), tags=("database", "dns"), severity=1)
+    make_entry(title="Database failover three", tags=("database", "tls"), severity=3)
+
+    search = selectors.SearchPage(user=teammate, q="database failover", filters={"tag": ["dns"]})
+    counts = {kind: {v.value: (v.count, v.selected) for v in values} for kind, values in search.facets().items()}
+    # Tags are counted over the query without the tag filter: choosing "tls" as well would add one entry.
+    assert counts["tag"] == {"database": (3, False), "dns": (1, True), "tls": (1, False)}
+    # Other kinds follow every filter: only "two" has the dns tag.
+    assert counts["severity"] == {"1": (1, False)}
+    assert counts["service"] == {"checkout-api": (1, False)}
+
+
+def test_facet_counts_still_hide_restricted_entries_when_a_kind_is_selected(restricted_entry, make_entry, teammate):
+    make_entry(title="Database pool exhausted", tags=("database",))
+    search = selectors.SearchPage(user=teammate, q="database", filters={"tag": ["database"]})
+    tags = {v.value: v.count for v in search.facets()["tag"]}
+    assert tags == {"database": 1}, "the restricted incident's tags must not be counted"
