@@ -2,8 +2,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,40 +32,11 @@ from incidents.models import (
     Postmortem,
 )
 from opsx.htmx import hx_redirect, is_partial
-from opsx.views import form_page
+from opsx.views import form_page, list_page
 from teams import permissions
 from teams import selectors as team_selectors
 from teams.models import Team
 from teams.permissions import Action
-
-PER_PAGE = 25
-MAX_PER_PAGE = 100
-
-
-def _page(request: HttpRequest, queryset: QuerySet) -> Page:
-    try:
-        per_page = min(max(int(request.GET.get("per_page", PER_PAGE)), 1), MAX_PER_PAGE)
-    except ValueError:
-        per_page = PER_PAGE
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-
-def _list(request: HttpRequest, template: str, filterset: Any, context: dict[str, Any]) -> HttpResponse:
-    page = _page(request, filterset.qs)
-    context = {**context, "filter": filterset, "page": page, "objects": page.object_list}
-    return render(request, f"{template}#results" if is_partial(request) else template, context)
-
-
-def _team_choices(request: HttpRequest) -> QuerySet[Team] | None:
-    """Teams the user may create records for (None: all of them, for admins)."""
-    if permissions.is_admin(request.user):
-        return None
-    return team_selectors.my_teams(user=request.user)  # type: ignore[arg-type]
-
-
-def _may_create(request: HttpRequest) -> bool:
-    return permissions.is_admin(request.user) or bool(permissions.team_roles(request.user))
-
 
 # --- incidents -------------------------------------------------------------------------------
 
@@ -75,21 +44,23 @@ def _may_create(request: HttpRequest) -> bool:
 @vary_on_headers("HX-Request")
 def incident_list(request: HttpRequest) -> HttpResponse:
     filterset = IncidentFilterSet(request.GET, queryset=selectors.incident_list(user=request.user))  # type: ignore[arg-type]
-    return _list(request, "incidents/incident_list.html", filterset, {"can_create": _may_create(request)})
+    context = {"can_create": permissions.can_create_somewhere(request.user)}
+    return list_page(request, "incidents/incident_list.html", filterset, context)
 
 
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 def incident_create(request: HttpRequest) -> HttpResponse:
-    if not _may_create(request):
+    if not permissions.can_create_somewhere(request.user):
         raise PermissionDenied("Only members of a team can declare incidents.")
 
     def save(data: dict[str, Any]) -> Incident:
         permissions.check_create(request.user, Incident, [data["team"].pk])
         return services.incident_create(actor=request.user, **data)  # type: ignore[arg-type]
 
+    teams = team_selectors.creatable_teams(user=request.user)  # type: ignore[arg-type]
     return form_page(
-        request, IncidentForm(request.POST or None, team_choices=_team_choices(request)), save=save,
+        request, IncidentForm(request.POST or None, team_choices=teams), save=save,
         title="Declare an incident", cancel_url=reverse("incidents:incident-list"),
         message="Incident #{obj.pk} declared.",
     )  # fmt: skip
@@ -119,9 +90,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _edit_page(request: HttpRequest, obj: Any, form_class: Any, update: Any, *, title: str) -> HttpResponse:
     """Edit form for a team-owned record; moving it to another team needs create rights there."""
-    teams = _team_choices(request)
-    if teams is not None:
-        teams = (teams | Team.objects.filter(pk=obj.team_id)).distinct()
+    teams = (team_selectors.creatable_teams(user=request.user) | Team.objects.filter(pk=obj.team_id)).distinct()
     form = form_class(request.POST or None, instance=type(obj).objects.get(pk=obj.pk), team_choices=teams)
 
     def save(data: dict[str, Any]) -> Any:
@@ -169,7 +138,7 @@ def postmortem_start(request: HttpRequest, pk: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def postmortem_list(request: HttpRequest) -> HttpResponse:
     filterset = PostmortemFilterSet(request.GET, queryset=selectors.postmortem_list(user=request.user))  # type: ignore[arg-type]
-    return _list(request, "incidents/postmortem_list.html", filterset, {})
+    return list_page(request, "incidents/postmortem_list.html", filterset, {})
 
 
 def _factor_names() -> dict[str, str]:
@@ -409,11 +378,11 @@ def action_item_list(request: HttpRequest, scope: str = "all") -> HttpResponse:
         "scope": scope,
         "scopes": ACTION_SCOPES,
         "title": ACTION_SCOPES[scope],
-        "can_create": _may_create(request),
+        "can_create": permissions.can_create_somewhere(request.user),
         "changeable": selectors.changeable_team_ids(user=request.user),  # type: ignore[arg-type]
         "status_choices": ActionItem.Status.choices,
     }
-    return _list(request, "incidents/action_item_list.html", filterset, context)
+    return list_page(request, "incidents/action_item_list.html", filterset, context)
 
 
 def _origin_for(request: HttpRequest) -> dict[str, Any]:
@@ -432,10 +401,10 @@ def _origin_for(request: HttpRequest) -> dict[str, Any]:
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 def action_item_create(request: HttpRequest) -> HttpResponse:
-    if not _may_create(request):
+    if not permissions.can_create_somewhere(request.user):
         raise PermissionDenied("Only members of a team can create action items.")
     origin = _origin_for(request)
-    teams = _team_choices(request)
+    teams = team_selectors.creatable_teams(user=request.user)
     initial_team = origin["incident"].team if origin.get("incident") else None
     form = ActionItemForm(request.POST or None, team_choices=teams, initial={"team": initial_team})
 

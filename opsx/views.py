@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -23,6 +24,26 @@ def home(request: HttpRequest) -> HttpResponse:
         "panels": panels.collect("home", request),
     }
     return render(request, "home.html", context)
+
+
+def list_page(
+    request: HttpRequest,
+    template: str,
+    filterset: Any,
+    context: dict[str, Any],
+    *,
+    per_page: int = 25,
+    max_per_page: int = 100,
+) -> HttpResponse:
+    """A filtered, paginated list page (`?page=`, `?per_page=` up to `max_per_page`); htmx requests get
+    the page's `results` fragment."""
+    try:
+        size = min(max(int(request.GET.get("per_page", per_page)), 1), max_per_page)
+    except ValueError:
+        size = per_page
+    page = Paginator(filterset.qs, size).get_page(request.GET.get("page"))
+    context = {**context, "filter": filterset, "page": page, "objects": page.object_list}
+    return render(request, f"{template}#results" if is_partial(request) else template, context)
 
 
 def validation_response(request: HttpRequest, form: forms.BaseForm) -> HttpResponse | None:

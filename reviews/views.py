@@ -146,7 +146,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         "filter": filterset,
         "page": page,
         "objects": page.object_list,
-        "can_create": permissions.is_admin(request.user) or bool(permissions.team_roles(request.user)),
+        "can_create": permissions.can_create_somewhere(request.user),
     }
     if is_partial(request):
         return render(request, "reviews/review_list.html#results", context)

@@ -228,6 +228,11 @@ def can_create(user: User | AnonymousUser | None, model: type[models.Model], tea
     return has_team_role(user, team_ids, _policy(model).role_for(Action.CREATE))
 
 
+def can_create_somewhere(user: User | AnonymousUser | None) -> bool:
+    """May `user` create team-owned records for at least one team (admins, and members of any team)?"""
+    return is_admin(user) or bool(team_roles(user))
+
+
 def check(user: User | AnonymousUser | None, action: Action | str, obj: models.Model) -> None:
     if not can(user, action, obj):
         raise PermissionDenied(f"You may not {action} this {obj._meta.verbose_name}.")

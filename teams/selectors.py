@@ -23,3 +23,10 @@ def membership_list(*, user: User) -> QuerySet[Membership]:
 
 def my_teams(*, user: User) -> QuerySet[Team]:
     return Team.objects.filter(memberships__user=user).order_by("name")
+
+
+def creatable_teams(*, user: User) -> QuerySet[Team]:
+    """Teams `user` may create records for: every team for admins, their own teams otherwise."""
+    from teams import permissions
+
+    return Team.objects.all() if permissions.is_admin(user) else my_teams(user=user)

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -8,24 +7,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from opsx import panels
-from opsx.htmx import hx_redirect, is_partial
-from opsx.views import form_page
+from opsx.htmx import hx_redirect
+from opsx.views import form_page, list_page
 from teams import permissions, selectors, services
 from teams.filters import SystemFilterSet, TeamFilterSet
 from teams.forms import ApiTokenForm, MembershipForm, MembershipRoleForm, SystemForm, TeamForm
 from teams.models import ApiToken, Membership, System, Team
 from teams.permissions import Action
-
-PAGE_SIZE = 25
-
-
-def _list_page(request: HttpRequest, template: str, filterset, context: dict) -> HttpResponse:  # type: ignore[no-untyped-def]
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {**context, "filter": filterset, "page": page, "objects": page.object_list}
-    if is_partial(request):
-        return render(request, f"{template}#results", context)
-    return render(request, template, context)
-
 
 # --- teams ----------------------------------------------------------------------------------
 
@@ -34,7 +22,7 @@ def _list_page(request: HttpRequest, template: str, filterset, context: dict) ->
 def team_list(request: HttpRequest) -> HttpResponse:
     filterset = TeamFilterSet(request.GET, queryset=selectors.team_list(user=request.user))
     can_create = permissions.can_create(request.user, Team, [])
-    return _list_page(request, "teams/team_list.html", filterset, {"can_create": can_create})
+    return list_page(request, "teams/team_list.html", filterset, {"can_create": can_create})
 
 
 def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -120,8 +108,8 @@ def membership_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def service_list(request: HttpRequest) -> HttpResponse:
     filterset = SystemFilterSet(request.GET, queryset=selectors.system_list(user=request.user))
-    can_create = permissions.is_admin(request.user) or bool(permissions.team_roles(request.user))
-    return _list_page(request, "teams/service_list.html", filterset, {"can_create": can_create})
+    can_create = permissions.can_create_somewhere(request.user)
+    return list_page(request, "teams/service_list.html", filterset, {"can_create": can_create})
 
 
 def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -134,16 +122,10 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "teams/service_detail.html", context)
 
 
-def _team_choices(request: HttpRequest):  # type: ignore[no-untyped-def]
-    if permissions.is_admin(request.user):
-        return Team.objects.all()
-    return selectors.my_teams(user=request.user)  # type: ignore[arg-type]
-
-
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 def service_create(request: HttpRequest) -> HttpResponse:
-    teams = _team_choices(request)
+    teams = selectors.creatable_teams(user=request.user)
     if not teams.exists():
         raise PermissionDenied("Only members of a team can create services.")
     initial = {"team": teams.filter(slug=request.GET.get("team")).first()}
@@ -162,7 +144,7 @@ def service_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def service_edit(request: HttpRequest, slug: str) -> HttpResponse:
     system = permissions.get_for(request.user, System, Action.CHANGE, slug=slug)
-    teams = (_team_choices(request) | Team.objects.filter(pk=system.team_id)).distinct()
+    teams = (selectors.creatable_teams(user=request.user) | Team.objects.filter(pk=system.team_id)).distinct()
 
     def save(data: dict) -> System:
         if data["team"].pk != system.team_id:
