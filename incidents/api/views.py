@@ -25,13 +25,10 @@ from incidents.api.serializers import (
 )
 from incidents.filters import ActionItemFilterSet, IncidentFilterSet, PostmortemFilterSet
 from incidents.models import ActionItem, Incident, Postmortem
-from opsx.api_permissions import TeamRolePermission
+from opsx.api_permissions import READ, WRITE, TeamRolePermission
 from opsx.api_utils import error_response
 from teams import permissions
 from teams.permissions import Action
-
-READ = {"list": Action.VIEW, "retrieve": Action.VIEW}
-WRITE = {"create": Action.CREATE, "update": Action.CHANGE, "partial_update": Action.CHANGE}
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",

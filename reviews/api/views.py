@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from opsx.api_permissions import TeamRolePermission
+from opsx.api_permissions import READ, TeamRolePermission
 from opsx.api_utils import error_response
 from reviews import lensfile, selectors, services
 from reviews.api.serializers import (
@@ -62,8 +62,6 @@ from reviews.models import (
 from reviews.views import lens_download
 from teams import permissions
 from teams.permissions import Action
-
-READ = {"list": Action.VIEW, "retrieve": Action.VIEW}
 
 
 def state_conflict(exc: services.ReviewStateError) -> Response:
