@@ -430,9 +430,7 @@ def _signoff(*, review: Review, user: User) -> tuple[str | None, str]:
         )
     if permissions.is_admin(user) or TeamRole.LEAD in roles.values():
         return Decision.Role.EXTERNAL, ""
-    return None, (
-        f"Only the lead of {team}, a lead of another team or an admin can sign off; you lead no team."
-    )
+    return None, (f"Only the lead of {team}, a lead of another team or an admin can sign off; you lead no team.")
 
 
 def signoff_role(*, review: Review, user: User) -> str | None:
@@ -567,9 +565,9 @@ def risk_acceptance_sweep_lapses() -> list[Decision]:
     """
     review_ids = sorted(
         set(
-            RiskAcceptance.objects.filter(
-                expires_at__lte=timezone.now(), lapse_recorded_at__isnull=True
-            ).values_list("review_id", flat=True)
+            RiskAcceptance.objects.filter(expires_at__lte=timezone.now(), lapse_recorded_at__isnull=True).values_list(
+                "review_id", flat=True
+            )
         )
     )
     decisions = []
