@@ -422,6 +422,8 @@ def milestone_compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str
                 "selected_after": b["selected"] if b else [],
                 "before": _answer_state(a),
                 "after": _answer_state(b),
+                "choices_added": [t for t in (b or {}).get("choices", []) if t not in (a or {}).get("choices", [])],
+                "choices_removed": [t for t in (a or {}).get("choices", []) if t not in (b or {}).get("choices", [])],
             }
         )
     counts = []

@@ -361,7 +361,7 @@ def review_milestones(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, f"Milestone “{milestone.name}” saved.")
                 return hx_redirect(request, reverse("reviews:review-milestones", kwargs={"pk": review.pk}))
     milestones = list(review.milestones.select_related("created_by"))
-    comparison, compare_errors = None, []
+    comparison, compare_errors, invalid = None, [], set()
     a, b = request.GET.get("a"), request.GET.get("b")
     if a is not None or b is not None:
         try:
@@ -369,15 +369,16 @@ def review_milestones(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             sides = {"a": "Before", "b": "After"}
             compare_errors = [f"{sides[k]}: {m}" for k, ms in exc.message_dict.items() for m in ms]
+            invalid = set(exc.message_dict)
         except Http404 as exc:
-            compare_errors = [f"{exc} Pick two milestones of this review."]
+            compare_errors, invalid = [f"{exc} Pick two milestones of this review."], {"a", "b"}
     context = {
         **_review_context(request, review, "milestones"),
         "milestones": milestones,
         "form": form,
         "comparison": comparison,
         "compare_errors": compare_errors,
-        "picked": {"a": a, "b": b},
+        "compare_invalid": invalid,
     }
     status = 400 if form.errors or compare_errors else 200
     return render(request, "reviews/review_milestones.html", context, status=status)

@@ -232,6 +232,8 @@ class ComparisonChangeSerializer(serializers.Serializer):
     selected_before = serializers.ListField(child=serializers.CharField())
     selected_after = serializers.ListField(child=serializers.CharField())
     risk_changed = serializers.BooleanField()
+    choices_added = serializers.ListField(child=serializers.CharField(), help_text="Titles newly selected.")
+    choices_removed = serializers.ListField(child=serializers.CharField(), help_text="Titles no longer selected.")
     before = AnswerStateSerializer(allow_null=True, help_text="null for an added question.")
     after = AnswerStateSerializer(allow_null=True, help_text="null for a removed question.")
 

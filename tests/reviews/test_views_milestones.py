@@ -117,3 +117,17 @@ def test_milestone_page_shows_titles_and_labels_not_ids(client_as, outsider, own
     assert "the review was then: <strong>In progress</strong>" in page
     assert "<strong>Tested</strong> monthly" in page and 'href="https://example.com/drill"' in page
     assert "Not applicable:</span> Batch only" in page
+
+
+def test_choice_changes_are_marked_by_title(client_as, owner, review):
+    save(answer(review, "q000"), owner, ["q000_a"])
+    first = services.milestone_create(review=review, actor=owner, name="Half")
+    save(answer(review, "q000"), owner, ["q000_b"])
+    second = services.milestone_create(review=review, actor=owner, name="Other half")
+    (change,) = selectors.milestone_compare(first.snapshot, second.snapshot)["changes"]
+    assert change["changed"] == ["risk", "choices"]
+    assert (change["choices_removed"], change["choices_added"]) == (["Practice A"], ["Practice B"])
+    page = client_as(owner).get(f"/reviews/{review.pk}/milestones/?a={first.pk}&b={second.pk}").content.decode()
+    assert 'class="diff-del" title="no longer selected">Practice A<' in page
+    assert 'class="diff-add" title="newly selected">Practice B<' in page
+    assert ">Medium risk</span> → <span" in page and ">High risk</span>" in page
