@@ -19,6 +19,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
+    "sweep-lapsed-acceptances": {
+        "task": "reviews.tasks.sweep_lapsed_acceptances",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 9 * 60},
+    },
     "purge-idempotency-keys": {
         "task": "incidents.tasks.purge_idempotency_keys",
         "schedule": crontab(minute=17, hour=3),

@@ -11,7 +11,7 @@ from django.utils import timezone
 from reviews import services
 from reviews.defaults import ensure_defaults
 from reviews.lens_cache import questions_by_id
-from reviews.models import Answer, Milestone, Review
+from reviews.models import Answer, Milestone, Review, RiskAcceptance
 from reviews.selectors import builtin_version
 from teams.models import User
 
@@ -178,6 +178,26 @@ def seed(org: dict[str, Any]) -> None:
         _answer(review, people["frank"], {}, STRONG)
         _approve(review, lead=people["frank"], outside=people["carol"])
         _backdate(review, days=130)
+
+    # 6. Reopened: Payouts was approved with an accepted high risk whose acceptance has since lapsed.
+    review = _start(org, "payouts", "Payouts: bank file v3 launch", "alice")
+    if review:
+        _answer(review, people["bob"], {"op_backups": NONE}, STRONG)
+        backups = review.answers.get(question_id="op_backups")
+        acceptance = services.risk_accept(
+            answer=backups,
+            actor=people["alice"],
+            reason="Restore drill planned with the storage team before month end.",
+            expires_at=timezone.now() + timedelta(days=1),
+        )
+        _approve(review, lead=people["alice"], outside=people["dave"])
+        _backdate(review, days=40)
+        # Demo only: move the acceptance into the past, as if 40 days had gone by; the sweep then records it.
+        RiskAcceptance.objects.filter(pk=acceptance.pk).update(
+            created_at=timezone.now() - timedelta(days=35), expires_at=timezone.now() - timedelta(days=2)
+        )
+        review.decisions.update(created_at=timezone.now() - timedelta(days=34))
+        services.review_reopen_lapsed(review=review)
 
 
 def _approve(review: Review, *, lead: User, outside: User) -> None:

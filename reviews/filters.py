@@ -26,11 +26,20 @@ class ReviewFilterSet(django_filters.FilterSet):
     service = SlugMultipleChoiceFilter(
         field_name="system__slug", to_field_name="slug", queryset=System.objects.all(), label="Service"
     )
-    status = django_filters.MultipleChoiceFilter(choices=Review.Status.choices)
+    status = django_filters.MultipleChoiceFilter(
+        choices=Review.Status.choices, method="filter_status", help_text="The status as of now (see launch_status)."
+    )
 
     class Meta:
         model = Review
         fields = ["q", "team", "service", "status"]
+
+    def filter_status(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        if not value:
+            return queryset
+        if "current_status" not in queryset.query.annotations:
+            queryset = queryset.with_launch_status()  # type: ignore[attr-defined]
+        return queryset.filter(current_status__in=value)
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Q(title__icontains=value) | Q(system__name__icontains=value))

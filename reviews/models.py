@@ -101,11 +101,38 @@ class TierPolicy(models.Model):
         return f"Tier {self.tier}: every {self.review_interval_days} days"
 
 
+def unaccepted_high_risks() -> models.QuerySet:
+    """Answers at high risk without an acceptance that is still valid now (the launch blockers).
+
+    Evaluated against the clock at query time: an acceptance that lapsed a second ago no longer counts.
+    """
+    active = RiskAcceptance.objects.filter(answer=models.OuterRef("pk"), expires_at__gt=timezone.now())
+    return Answer.objects.filter(risk=Risk.HIGH).exclude(models.Exists(active))
+
+
+class ReviewQuerySet(VisibleQuerySet):
+    def with_launch_status(self) -> "ReviewQuerySet":
+        """Annotate `current_status`: the stored status, except that an approval whose accepted risk has
+        lapsed reads as reopened at once (time passing is not a write; the sweep records it later)."""
+        lapsed = models.Exists(unaccepted_high_risks().filter(review=models.OuterRef("pk")))
+        return self.annotate(
+            current_status=models.Case(
+                models.When(Q(status=Review.Status.APPROVED) & lapsed, then=models.Value(Review.Status.REOPENED)),
+                default=models.F("status"),
+                output_field=models.CharField(),
+            )
+        )
+
+
 class Review(TimeStampedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "In progress"
         REQUESTED = "requested", "Awaiting sign-off"
         APPROVED = "approved", "Approved for production"
+        REOPENED = "reopened", "Reopened: an accepted risk lapsed"
+
+    #: Statuses in which the launch request is open and sign-offs are collected.
+    AWAITING_SIGNOFF = (Status.REQUESTED, Status.REOPENED)
 
     title = models.CharField(max_length=200)
     system = models.ForeignKey("teams.System", on_delete=models.PROTECT, related_name="reviews", verbose_name="service")
@@ -118,7 +145,7 @@ class Review(TimeStampedModel):
     )
     lenses = models.ManyToManyField(LensVersion, through="ReviewLens", related_name="reviews")
 
-    objects = VisibleQuerySet.as_manager()
+    objects = ReviewQuerySet.as_manager()
     access = AccessPolicy(team_path="team")
 
     class Meta:
@@ -130,6 +157,23 @@ class Review(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("reviews:review-detail", kwargs={"pk": self.pk})
+
+    @property
+    def launch_status(self) -> "Review.Status":
+        """The status as of now (see `ReviewQuerySet.with_launch_status`); pages and the API show this one.
+
+        Uses the `current_status` annotation when the row was loaded with it, else asks the database.
+        """
+        annotated = self.__dict__.get("current_status")
+        if annotated is not None:
+            return Review.Status(annotated)
+        if self.status == Review.Status.APPROVED and unaccepted_high_risks().filter(review_id=self.pk).exists():
+            return Review.Status.REOPENED
+        return Review.Status(self.status)
+
+    def refresh_from_db(self, *args: object, **kwargs: object) -> None:
+        self.__dict__.pop("current_status", None)  # derived from the old row
+        super().refresh_from_db(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class ReviewLens(models.Model):
@@ -252,7 +296,11 @@ class Milestone(models.Model):
 
 
 class RiskAcceptance(models.Model):
-    """A lead accepts an open high risk for launch, with a reason, until a date. Append-only."""
+    """A lead accepts an open high risk for launch, with a reason, until a date. Append-only.
+
+    `lapse_recorded_at` is the sweep's marker: set (by a conditional UPDATE) once the lapse has been
+    handled, i.e. the approved launch it let through was reopened, or there was nothing to reopen.
+    """
 
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="acceptances")
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="acceptances")
@@ -260,12 +308,18 @@ class RiskAcceptance(models.Model):
     accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    lapse_recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = VisibleQuerySet.as_manager()
     access = AccessPolicy(team_path="review__team", roles={Action.CHANGE: None, Action.DELETE: None})
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["expires_at"], condition=Q(lapse_recorded_at__isnull=True), name="acceptance_lapse_pending"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.answer.question_id} accepted until {self.expires_at:%Y-%m-%d}"
@@ -284,13 +338,22 @@ class RiskAcceptance(models.Model):
 
 
 class Decision(models.Model):
-    """Append-only history of the launch decision: requests, sign-offs, approval, withdrawals."""
+    """Append-only history of the launch decision: requests, sign-offs, approval, withdrawals, reopenings.
+
+    `actor` is empty for what opsx records itself (a reopening after an accepted risk lapsed).
+    """
 
     class Kind(models.TextChoices):
         REQUESTED = "requested", "Requested ready for production"
         SIGNED_OFF = "signed_off", "Signed off"
         APPROVED = "approved", "Approved for production"
         WITHDRAWN = "withdrawn", "Request withdrawn"
+        REOPENED = "reopened", "Reopened: an accepted risk lapsed"
+
+    #: Kinds that start a round of sign-offs.
+    ROUND_STARTS = (Kind.REQUESTED, Kind.REOPENED)
+    #: Kinds nobody posts: approval follows the last sign-off, a reopening follows a lapse.
+    AUTOMATIC_KINDS = (Kind.APPROVED, Kind.REOPENED)
 
     class Role(models.TextChoices):
         NONE = "", "—"
@@ -300,7 +363,14 @@ class Decision(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="decisions")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     role = models.CharField(max_length=16, choices=Role.choices, blank=True, default=Role.NONE)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when opsx recorded it (a reopening).",
+    )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -311,7 +381,7 @@ class Decision(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} by {self.actor}"
+        return f"{self.get_kind_display()} by {self.actor or 'opsx'}"
 
 
 class Level(models.TextChoices):

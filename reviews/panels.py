@@ -31,7 +31,9 @@ def home_panel(request: HttpRequest) -> dict[str, Any] | None:
         if cadence.overdue:
             overdue.append({"service": system, "cadence": cadence})
     # Launch requests this person could sign: their own team's (as lead) or another team's (as a lead elsewhere).
-    awaiting = Review.objects.filter(status=Review.Status.REQUESTED).select_related("system")
+    awaiting = (
+        Review.objects.with_launch_status().filter(current_status__in=Review.AWAITING_SIGNOFF).select_related("system")
+    )
     if TeamRole.LEAD not in roles.values():
         awaiting = awaiting.none()
     return {"template": "reviews/panels/home.html", "overdue": overdue, "awaiting": list(awaiting[:10])}

@@ -13,7 +13,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from incidents.models import ActionItem
@@ -26,11 +28,13 @@ from reviews.models import (
     Decision,
     Lens,
     LensVersion,
+    Milestone,
     Review,
     ReviewLens,
     Risk,
     RiskAcceptance,
     TierPolicy,
+    unaccepted_high_risks,
 )
 from teams import permissions
 from teams.models import System, User
@@ -76,6 +80,7 @@ def latest_versions() -> list[LensVersion]:
 def review_list(*, user: User) -> QuerySet[Review]:
     return (
         Review.objects.visible_to(user)
+        .with_launch_status()
         .select_related("system", "team")
         .annotate(
             high_count=Count("answers", filter=Q(answers__risk=Risk.HIGH)),
@@ -275,6 +280,7 @@ def review_snapshot(review: Review) -> dict[str, Any]:
                         "not_applicable": a.not_applicable,
                         "na_reason": a.na_reason,
                         "notes": a.notes,
+                        "evidence_links": list(a.evidence_links),
                         "risk": a.risk,
                     }
                 )
@@ -289,19 +295,103 @@ def review_snapshot(review: Review) -> dict[str, Any]:
         )
     return {
         "taken_at": timezone.now().isoformat(),
-        "status": review.status,
+        "status": review.launch_status.value,
         "lenses": lenses,
         "counts": RiskCounts.of(all_risks).counts,
     }
 
 
+def _risk_label(risk: str | None) -> str:
+    return Risk(risk).label if risk in Risk.values else (risk or "")
+
+
+def _choice_titles(snapshots: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, dict[str, str]]]:
+    """{(lens slug, version number): {question id: {choice id: title}}} for the lens versions the snapshots
+    were taken against (one query; versions are immutable, so the titles are the ones answered then)."""
+    wanted = {(lens["lens_slug"], lens["version"]) for snap in snapshots for lens in snap["lenses"]}
+    if not wanted:
+        return {}
+    q = Q()
+    for slug, number in wanted:
+        q |= Q(lens__slug=slug, number=number)
+    out: dict[tuple[str, int], dict[str, dict[str, str]]] = {}
+    for version in LensVersion.objects.filter(q).select_related("lens"):
+        out[(version.lens.slug, version.number)] = {
+            qid: {c.id: c.title for c in question.choices} for qid, question in questions_by_id(version).items()
+        }
+    return out
+
+
+def _readable_lenses(snapshot: dict[str, Any], titles: dict[tuple[str, int], Any]) -> list[dict[str, Any]]:
+    """The snapshot's lenses with each answer's risk label and chosen choices' titles (ids when unknown)."""
+    lenses = []
+    for lens in snapshot["lenses"]:
+        choices = titles.get((lens["lens_slug"], lens["version"]), {})
+        answers = []
+        for a in lens["answers"]:
+            names = choices.get(a["question_id"], {})
+            answers.append(
+                {
+                    **a,
+                    "lens": lens["lens"],
+                    "risk_label": _risk_label(a["risk"]),
+                    "choices": [names.get(c, c) for c in a["selected"]],
+                }
+            )
+        lenses.append({**lens, "answers": answers})
+    return lenses
+
+
+def milestone_view(milestone: Milestone) -> dict[str, Any]:
+    """A milestone for reading: status and risk labels, choice titles, notes and evidence."""
+    snapshot = milestone.snapshot
+    status = snapshot.get("status", "")
+    return {
+        "milestone": milestone,
+        "status_label": Review.Status(status).label if status in Review.Status.values else status,
+        "counts": RiskCounts.of(Counter(snapshot["counts"])),
+        "lenses": _readable_lenses(snapshot, _choice_titles([snapshot])),
+    }
+
+
+#: What a comparison reports per answer, in display order: (key, label, snapshot fields).
+COMPARED_FIELDS = [
+    ("risk", "risk", ["risk"]),
+    ("choices", "choices", ["selected"]),
+    ("not_applicable", "not applicable", ["not_applicable", "na_reason"]),
+    ("notes", "notes", ["notes"]),
+    ("evidence", "evidence", ["evidence_links"]),
+]
+
+
+def _answer_state(answer: dict[str, Any] | None) -> dict[str, Any] | None:
+    if answer is None:
+        return None
+    return {
+        "risk": answer["risk"],
+        "risk_label": answer["risk_label"],
+        "selected": answer["selected"],
+        "choices": answer["choices"],
+        "not_applicable": answer.get("not_applicable", False),
+        "na_reason": answer.get("na_reason", ""),
+        "notes": answer.get("notes", ""),
+        "evidence_links": answer.get("evidence_links"),  # None: not recorded in this snapshot
+    }
+
+
 def milestone_compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """What changed between two snapshots: answers and risks per question, and risk counts."""
+    """What changed between two snapshots: every answer field (risk, choices, not applicable, notes,
+    evidence) per question, and the risk counts as rows in RISK_ORDER. The page and the API show this.
+
+    Snapshots taken before evidence was recorded have no `evidence_links`; evidence is then not compared
+    rather than reported as changed.
+    """
+    titles = _choice_titles([before, after])
 
     def index(snapshot: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
         return {
-            (lens["lens_slug"], a["question_id"]): {**a, "lens": lens["lens"]}
-            for lens in snapshot["lenses"]
+            (lens["lens_slug"], a["question_id"]): a
+            for lens in _readable_lenses(snapshot, titles)
             for a in lens["answers"]
         }
 
@@ -309,43 +399,117 @@ def milestone_compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str
     changes = []
     for key in [*old.keys(), *[k for k in new if k not in old]]:
         a, b = old.get(key), new.get(key)
-        if (
-            a
-            and b
-            and (a["selected"], a["not_applicable"], a["risk"]) == (b["selected"], b["not_applicable"], b["risk"])
-        ):
-            continue
-        ref = b or a
+        changed = []
+        if a and b:
+            for name, _label, fields in COMPARED_FIELDS:
+                if all(f in a and f in b for f in fields) and any(a[f] != b[f] for f in fields):
+                    changed.append(name)
+            if not changed:
+                continue
+        ref: dict[str, Any] = b or a  # type: ignore[assignment]
         changes.append(
             {
-                "lens": ref["lens"],  # type: ignore[index]
+                "lens": ref["lens"],
                 "question_id": key[1],
-                "title": ref["title"],  # type: ignore[index]
+                "title": ref["title"],
                 "kind": "added" if a is None else "removed" if b is None else "changed",
+                "changed": changed,
+                "changed_labels": [label for name, label, _ in COMPARED_FIELDS if name in changed],
                 "risk_before": a["risk"] if a else None,
                 "risk_after": b["risk"] if b else None,
+                "risk_changed": (a or {}).get("risk") != (b or {}).get("risk"),
                 "selected_before": a["selected"] if a else [],
                 "selected_after": b["selected"] if b else [],
-                "risk_changed": (a or {}).get("risk") != (b or {}).get("risk"),
+                "before": _answer_state(a),
+                "after": _answer_state(b),
+                "choices_added": [t for t in (b or {}).get("choices", []) if t not in (a or {}).get("choices", [])],
+                "choices_removed": [t for t in (a or {}).get("choices", []) if t not in (b or {}).get("choices", [])],
             }
         )
-    return {"counts_before": before["counts"], "counts_after": after["counts"], "changes": changes}
+    counts = []
+    for risk in RISK_ORDER:
+        was, now = before["counts"].get(risk.value, 0), after["counts"].get(risk.value, 0)
+        counts.append({"risk": risk.value, "label": risk.label, "before": was, "after": now, "change": now - was})
+    return {
+        "counts": counts,
+        "counts_before": {row["risk"]: row["before"] for row in counts},
+        "counts_after": {row["risk"]: row["after"] for row in counts},
+        "changes": changes,
+    }
+
+
+def milestone_comparison(
+    *, user: User, a: str | int | None, b: str | int | None, review: Review | None = None
+) -> dict[str, Any]:
+    """Compare milestone `a` (before) with `b` (after), for the milestones page and the API alike.
+
+    Raises ValidationError (fields `a`/`b`) for missing or non-numeric ids and for milestones of different
+    reviews (or, with `review`, of another review than the page's); Http404 for ids the user cannot see.
+    """
+    ids = [str(v if v is not None else "").strip() for v in (a, b)]
+    errors = {k: "Give a milestone id." for k, v in zip(("a", "b"), ids, strict=True) if not v.isdigit()}
+    if errors:
+        raise ValidationError(errors)
+    found = {str(m.pk): m for m in Milestone.objects.visible_to(user).filter(pk__in=ids).select_related("review")}
+    for pk in ids:
+        if pk not in found:
+            raise Http404(f"No milestone {pk}.")
+    first, second = found[ids[0]], found[ids[1]]
+    if review is not None and first.review_id != review.pk:
+        raise ValidationError({"a": f"“{first.name}” is a milestone of another review ({first.review})."})
+    if first.review_id != second.review_id:
+        raise ValidationError(
+            {"b": f"Both milestones must belong to the same review; “{second.name}” is from {second.review}."}
+        )
+    return {"a": first, "b": second, **milestone_compare(first.snapshot, second.snapshot)}
 
 
 # --- launch decision ------------------------------------------------------------------------
 
 
-def active_acceptance_q():  # type: ignore[no-untyped-def]
-    return Exists(RiskAcceptance.objects.filter(answer=OuterRef("pk"), expires_at__gt=timezone.now()))
-
-
 def launch_blockers(review: Review) -> list[Answer]:
     """Open high risks without an acceptance that is still valid."""
-    return list(
-        Answer.objects.filter(review=review, risk=Risk.HIGH)
-        .annotate(accepted=active_acceptance_q())
-        .filter(accepted=False)
+    return list(unaccepted_high_risks().filter(review=review).order_by("review_lens__position", "position"))
+
+
+@dataclass
+class LapsedRisk:
+    """A high risk that an acceptance let through until it lapsed, and that no valid acceptance covers now."""
+
+    answer: Answer
+    title: str
+    acceptance: RiskAcceptance  # the one that lapsed last
+
+    @property
+    def lapsed_at(self) -> Any:
+        return self.acceptance.expires_at
+
+
+def lapsed_risks(review: Review) -> list[LapsedRisk]:
+    """The launch blockers that had been accepted (so their acceptance lapsed), in question order."""
+    blockers = (
+        unaccepted_high_risks()
+        .filter(review=review, acceptances__isnull=False)
+        .distinct()
+        .select_related("review_lens__lens_version")
+        .prefetch_related(Prefetch("acceptances", queryset=RiskAcceptance.objects.select_related("accepted_by")))
         .order_by("review_lens__position", "position")
+    )
+    out = []
+    for answer in blockers:
+        last = max(answer.acceptances.all(), key=lambda acc: (acc.expires_at, acc.pk))
+        title = questions_by_id(answer.review_lens.lens_version)[answer.question_id].title
+        out.append(LapsedRisk(answer=answer, title=title, acceptance=last))
+    return out
+
+
+def pending_reopenings() -> list[Review]:
+    """Approved reviews that read as reopened (an accepted risk lapsed) but whose reopening is not recorded yet."""
+    return list(
+        Review.objects.with_launch_status()
+        .filter(status=Review.Status.APPROVED, current_status=Review.Status.REOPENED)
+        .select_related("system")
+        .order_by("pk")
     )
 
 
@@ -376,11 +540,92 @@ def required_signoff_roles(system: System) -> set[str]:
 
 
 def current_signoff_roles(review: Review) -> set[str]:
-    """Roles that signed off since the latest launch request."""
-    request = review.decisions.filter(kind=Decision.Kind.REQUESTED).order_by("-created_at", "-id").first()
-    if request is None:
+    """Roles that signed off in the current round, whatever the status (one query).
+
+    A round starts with a launch request or a reopening. An approved review keeps the sign-offs that
+    approved it; a withdrawn request has none; and an approval that reads as reopened (its accepted risk
+    lapsed) has none even before the sweep records the reopening, since it needs signing off again.
+    """
+    rows = list(review.decisions.order_by("id").values_list("kind", "role"))
+    have: set[str] = set()
+    round_kind = None
+    for kind, role in rows:
+        if kind in Decision.ROUND_STARTS:
+            round_kind, have = kind, set()
+        elif kind == Decision.Kind.WITHDRAWN:
+            round_kind, have = None, set()
+        elif kind == Decision.Kind.SIGNED_OFF and round_kind is not None:
+            have.add(role)
+    if review.launch_status == Review.Status.REOPENED and round_kind != Decision.Kind.REOPENED:
         return set()
-    return set(review.decisions.filter(kind=Decision.Kind.SIGNED_OFF, id__gt=request.id).values_list("role", flat=True))
+    return have
+
+
+@dataclass
+class HistoryEntry:
+    """One line of a review's launch history: a decision, or an acceptance granted or expired."""
+
+    at: Any
+    kind: str
+    label: str
+    actor: User | None
+    role: str = ""
+    note: str = ""
+    question_id: str = ""
+    automatic: bool = False  # recorded by opsx itself (no actor)
+
+    @property
+    def role_label(self) -> str:
+        return Decision.Role(self.role).label.lower() if self.role in Decision.Role.values else self.role
+
+
+def launch_history(review: Review) -> list[HistoryEntry]:
+    """Decisions and risk acceptances (granted, and expired once their date has passed), newest first.
+
+    An expiry is listed when it happens, whether or not the sweep has recorded the reopening yet.
+    """
+    entries = [
+        HistoryEntry(
+            at=d.created_at,
+            kind=d.kind,
+            label=d.get_kind_display(),
+            actor=d.actor,
+            role=d.role,
+            note=d.note,
+            automatic=d.actor_id is None,
+        )
+        for d in review.decisions.select_related("actor")
+    ]
+    now = timezone.now()
+    acceptances = RiskAcceptance.objects.filter(review=review).select_related(
+        "accepted_by", "answer__review_lens__lens_version"
+    )
+    for acc in acceptances:
+        answer = acc.answer
+        title = questions_by_id(answer.review_lens.lens_version)[answer.question_id].title
+        entries.append(
+            HistoryEntry(
+                at=acc.created_at,
+                kind="risk_accepted",
+                label=f"Risk accepted until {timezone.localtime(acc.expires_at):%Y-%m-%d}: {title}",
+                actor=acc.accepted_by,
+                note=acc.reason,
+                question_id=answer.question_id,
+            )
+        )
+        if acc.expires_at <= now:
+            entries.append(
+                HistoryEntry(
+                    at=acc.expires_at,
+                    kind="acceptance_expired",
+                    label=f"Risk acceptance expired: {title}",
+                    actor=None,
+                    question_id=answer.question_id,
+                )
+            )
+    order = {"acceptance_expired": 0}
+    entries.sort(key=lambda e: (e.at, order.get(e.kind, 1)), reverse=True)
+    return entries
 
 
 # --- cadence --------------------------------------------------------------------------------
@@ -393,6 +638,7 @@ class Cadence:
     next_due: date
     latest: Review | None
     latest_counts: RiskCounts | None
+    reopened: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def overdue(self) -> bool:
@@ -408,18 +654,38 @@ class Cadence:
 
 
 def service_cadence(system: System) -> Cadence:
-    """Next review due = last approval (or, never reviewed, the service's creation) + the tier's interval."""
+    """Next review due = last approval (or, never reviewed, the service's creation) + the tier's interval.
+
+    A reopened approval (its accepted risk lapsed) still dates the last review, and is listed in
+    `reopened` with the risks that lapsed, so the service page says that the launch needs deciding again.
+    """
     policy = tier_policy(system)
-    last = system.reviews.filter(status=Review.Status.APPROVED).order_by("-approved_at").first()
+    reviews = Review.objects.filter(system=system).with_launch_status()
+    last = (
+        reviews.filter(status__in=[Review.Status.APPROVED, Review.Status.REOPENED], approved_at__isnull=False)
+        .order_by("-approved_at")
+        .first()
+    )
     start = last.approved_at if last and last.approved_at else system.created_at
-    latest = system.reviews.order_by("-created_at").first()
+    latest = reviews.order_by("-created_at").first()
+    reopened = [
+        {"review": review, "lapsed": lapsed_risks(review), "decision": _latest_reopening(review)}
+        for review in reviews.filter(current_status=Review.Status.REOPENED).order_by("-approved_at")
+    ]
     return Cadence(
         interval_days=policy.review_interval_days,
         last_approved=last,
         next_due=timezone.localdate(start) + timedelta(days=policy.review_interval_days),
         latest=latest,
         latest_counts=review_counts(latest) if latest else None,
+        reopened=reopened,
     )
+
+
+def _latest_reopening(review: Review) -> Decision | None:
+    """The recorded reopening of the current round (None while only derived, before the sweep)."""
+    decision = review.decisions.order_by("-id").filter(kind__in=Decision.ROUND_STARTS).first()
+    return decision if decision and decision.kind == Decision.Kind.REOPENED else None
 
 
 def builtin_version() -> LensVersion:

@@ -1,4 +1,11 @@
-"""Writes for lenses and readiness reviews. Callers check permissions first (views, viewsets)."""
+"""Writes for lenses and readiness reviews. Callers check permissions first (views, viewsets); the launch
+decision services also check who may act themselves.
+
+A lapsed risk acceptance reopens an approved launch. Reads show that at once (`Review.launch_status`);
+`review_reopen_lapsed` records it (status, a decision by opsx, the notification hook) and is run by the
+beat sweep and, first thing, by every launch-decision or answer write on an approved review, so a write
+never acts on an approval that no longer stands.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from django.utils.text import slugify
 
 from incidents.models import ActionItem
 from incidents.services import action_item_create
+from opsx import hooks
 from opsx.services import model_update
 from reviews import lensfile, selectors
 from reviews.lens_cache import lens_of, questions_by_id
@@ -35,7 +43,7 @@ from reviews.models import (
 )
 from teams import permissions
 from teams.models import System, User
-from teams.permissions import TeamRole
+from teams.permissions import Action, TeamRole
 
 RISK_FROM_LENS = {
     lensfile.Risk.HIGH_RISK: Risk.HIGH,
@@ -216,7 +224,7 @@ def answer_update(
     evidence_links: list[str] | None = None,
 ) -> Answer:
     """Save an answer if it is still at `version` (conditional UPDATE); raises StaleAnswer otherwise."""
-    if Review.objects.filter(pk=answer.review_id, status=Review.Status.APPROVED).exists():
+    if _settled_status(answer.review_id) == Review.Status.APPROVED:
         raise ReviewStateError("This review is approved, so its answers are frozen; start a new review instead.")
     question = questions_by_id(answer.review_lens.lens_version)[answer.question_id]
     selected = _check_selection(question, list(selected))
@@ -314,7 +322,7 @@ def review_lens_upgrade(*, review_lens: ReviewLens, actor: User, to_version: Len
     answers to removed questions go (milestones keep them).
     """
     review_lens = ReviewLens.objects.select_for_update().select_related("lens_version", "review").get(pk=review_lens.pk)
-    if review_lens.review.status == Review.Status.APPROVED:
+    if _settled_status(review_lens.review_id) == Review.Status.APPROVED:
         raise ReviewStateError("This review is approved; start a new review to use the newer lens.")
     current = review_lens.lens_version
     target = to_version or LensVersion.objects.filter(lens_id=review_lens.lens_id).order_by("-number").first()
@@ -379,6 +387,7 @@ def review_lens_upgrade(*, review_lens: ReviewLens, actor: User, to_version: Len
 
 @transaction.atomic
 def review_request_launch(*, review: Review, actor: User, note: str = "") -> Decision:
+    permissions.check(actor, Action.CHANGE, review)
     updated = Review.objects.filter(pk=review.pk, status=Review.Status.DRAFT).update(
         status=Review.Status.REQUESTED, requested_at=timezone.now()
     )
@@ -390,7 +399,9 @@ def review_request_launch(*, review: Review, actor: User, note: str = "") -> Dec
 
 @transaction.atomic
 def review_withdraw_launch(*, review: Review, actor: User, note: str = "") -> Decision:
-    updated = Review.objects.filter(pk=review.pk, status=Review.Status.REQUESTED).update(
+    permissions.check(actor, Action.CHANGE, review)
+    _settled_status(review.pk)
+    updated = Review.objects.filter(pk=review.pk, status__in=Review.AWAITING_SIGNOFF).update(
         status=Review.Status.DRAFT, requested_at=None
     )
     if updated != 1:
@@ -399,11 +410,27 @@ def review_withdraw_launch(*, review: Review, actor: User, note: str = "") -> De
     return _decide(review=review, kind=Decision.Kind.WITHDRAWN, actor=actor, note=note)
 
 
-def _decide(*, review: Review, kind: str, actor: User, role: str = "", note: str = "") -> Decision:
+def _decide(*, review: Review, kind: str, actor: User | None, role: str = "", note: str = "") -> Decision:
     decision = Decision(review=review, kind=kind, role=role, actor=actor, note=note.strip())
     decision.full_clean()
     decision.save()
     return decision
+
+
+def _signoff(*, review: Review, user: User) -> tuple[str | None, str]:
+    """(role, "") when `user` may sign off `review`, else (None, the reason): the one source of that reason."""
+    roles = permissions.team_roles(user)
+    team = review.team.name
+    if roles.get(review.team_id) == TeamRole.LEAD:
+        return Decision.Role.LEAD, ""
+    if review.team_id in roles:
+        return None, (
+            f"You are a member of {team} but not its lead: the team's lead signs off for {team}, "
+            "and outside sign-offs come from leads of other teams."
+        )
+    if permissions.is_admin(user) or TeamRole.LEAD in roles.values():
+        return Decision.Role.EXTERNAL, ""
+    return None, (f"Only the lead of {team}, a lead of another team or an admin can sign off; you lead no team.")
 
 
 def signoff_role(*, review: Review, user: User) -> str | None:
@@ -412,25 +439,24 @@ def signoff_role(*, review: Review, user: User) -> str | None:
     Admins who are not in the team sign off as outside reviewers. Members of the team who are not its
     lead, and people who lead no team, cannot sign off.
     """
-    roles = permissions.team_roles(user)
-    if roles.get(review.team_id) == TeamRole.LEAD:
-        return Decision.Role.LEAD
-    if review.team_id in roles:
-        return None
-    if permissions.is_admin(user) or TeamRole.LEAD in roles.values():
-        return Decision.Role.EXTERNAL
-    return None
+    return _signoff(review=review, user=user)[0]
+
+
+def signoff_refusal(*, review: Review, user: User) -> str:
+    """Why `user` may not sign off `review` ("" when they may); the page shows it and the API's 403 carries it."""
+    return _signoff(review=review, user=user)[1]
 
 
 @transaction.atomic
 def review_sign_off(*, review: Review, actor: User, note: str = "") -> Decision:
     """Record a sign-off; when the last required one arrives and nothing blocks, approve the review."""
-    review = Review.objects.select_for_update().select_related("system").get(pk=review.pk)
-    if review.status != Review.Status.REQUESTED:
+    _settled_status(review.pk)
+    review = Review.objects.select_for_update().select_related("system", "team").get(pk=review.pk)
+    if review.status not in Review.AWAITING_SIGNOFF:
         raise ReviewStateError("Sign-off needs an open launch request.")
-    role = signoff_role(review=review, user=actor)
+    role, refusal = _signoff(review=review, user=actor)
     if role is None:
-        raise PermissionDenied("Only the team's lead or a lead from another team can sign off.")
+        raise PermissionDenied(refusal)
     blockers = selectors.launch_blockers(review)
     if blockers:
         ids = ", ".join(a.question_id for a in blockers)
@@ -441,7 +467,7 @@ def review_sign_off(*, review: Review, actor: User, note: str = "") -> Decision:
     decision = _decide(review=review, kind=Decision.Kind.SIGNED_OFF, role=role, actor=actor, note=note)
     have.add(role)
     if selectors.required_signoff_roles(review.system) <= have:
-        Review.objects.filter(pk=review.pk, status=Review.Status.REQUESTED).update(
+        Review.objects.filter(pk=review.pk, status__in=Review.AWAITING_SIGNOFF).update(
             status=Review.Status.APPROVED, approved_at=timezone.now()
         )
         _decide(review=review, kind=Decision.Kind.APPROVED, actor=actor, note="All required sign-offs are in.")
@@ -450,6 +476,10 @@ def review_sign_off(*, review: Review, actor: User, note: str = "") -> Decision:
 
 @transaction.atomic
 def risk_accept(*, answer: Answer, actor: User, reason: str, expires_at: datetime) -> RiskAcceptance:
+    """Accept a high risk until `expires_at` (the team's lead). On an approval whose earlier acceptance has
+    lapsed, the reopening is recorded first: a new acceptance does not restore the approval by itself."""
+    permissions.check(actor, Action.APPROVE, answer.review)
+    _settled_status(answer.review_id)
     if answer.risk != Risk.HIGH:
         raise ValidationError({"answer": "Only a high risk needs accepting."})
     acceptance = RiskAcceptance(
@@ -458,6 +488,94 @@ def risk_accept(*, answer: Answer, actor: User, reason: str, expires_at: datetim
     acceptance.full_clean()
     acceptance.save()
     return acceptance
+
+
+# --- lapsed acceptances ---------------------------------------------------------------------
+
+
+def _settled_status(review_id: int) -> str:
+    """The review's stored status after recording a lapse that reopened it, if one is pending."""
+    review = Review.objects.filter(pk=review_id).first()
+    if review is None:
+        return ""
+    if review.status == Review.Status.APPROVED:
+        review_reopen_lapsed(review=review)
+        review.refresh_from_db(fields=["status"])
+    return review.status
+
+
+def _lapse_note(lapsed: list[selectors.LapsedRisk]) -> str:
+    parts = [
+        f"{item.title} ({item.answer.question_id}), accepted by {item.acceptance.accepted_by} "
+        f"until {timezone.localtime(item.lapsed_at):%Y-%m-%d %H:%M}"
+        for item in lapsed
+    ]
+    return "The risk acceptance lapsed: " + "; ".join(parts) + ". Accept or fix the risk, then sign off again."
+
+
+@transaction.atomic
+def review_reopen_lapsed(*, review: Review) -> Decision | None:
+    """Reopen an approved launch whose accepted high risk has lapsed, once; opsx is the actor.
+
+    The review row is locked first, then every lapsed acceptance not yet handled is claimed with a
+    conditional UPDATE of its `lapse_recorded_at`; the reopening itself is the conditional UPDATE
+    approved → reopened. So two sweeps running at once, or a sweep and a write settling the same review,
+    record a lapse once. When the review is approved and a lapse leaves a high risk without a valid
+    acceptance, the review moves to "reopened" (a new round of sign-offs), a `Decision` of kind reopened is
+    appended with no actor, and `notify_launch_reopened` runs. A lapse that reopens nothing (the review was
+    not approved, or a newer acceptance covers the risk) is only marked. Returns the decision, or None when
+    this call recorded none.
+    """
+    review = Review.objects.select_for_update().select_related("team").get(pk=review.pk)
+    now = timezone.now()
+    pending = RiskAcceptance.objects.filter(review=review, expires_at__lte=now, lapse_recorded_at__isnull=True)
+    for acc_id in pending.values_list("pk", flat=True):
+        RiskAcceptance.objects.filter(pk=acc_id, lapse_recorded_at__isnull=True).update(lapse_recorded_at=now)
+    if review.status != Review.Status.APPROVED:
+        return None
+    lapsed = selectors.lapsed_risks(review)
+    if not lapsed:
+        return None
+    updated = Review.objects.filter(pk=review.pk, status=Review.Status.APPROVED).update(
+        status=Review.Status.REOPENED, requested_at=now
+    )
+    if updated != 1:
+        return None
+    review.refresh_from_db()
+    decision = _decide(review=review, kind=Decision.Kind.REOPENED, actor=None, note=_lapse_note(lapsed))
+    notify_launch_reopened(review=review, decision=decision, lapsed=lapsed)
+    return decision
+
+
+def notify_launch_reopened(*, review: Review, decision: Decision, lapsed: list[selectors.LapsedRisk]) -> None:
+    """HOOK POINT for the notification that a launch was reopened (in-app now; email and chat later).
+
+    Notifications are being added by another change; until then this only emits the `launch_reopened`
+    hook. Its receiver (registered from the notifications app's `ready()`) should tell the review's team
+    lead(s) and whoever signed off the approval that just lapsed. It runs inside the reopening's
+    transaction (see opsx.hooks), exactly once per reopening; send anything slow with on_commit.
+    """
+    hooks.emit("launch_reopened", review=review, decision=decision, lapsed=lapsed)
+
+
+def risk_acceptance_sweep_lapses() -> list[Decision]:
+    """Handle every lapsed acceptance not yet handled; returns the reopenings recorded (the beat task).
+
+    Each review is settled in its own transaction, so one failure does not undo the others.
+    """
+    review_ids = sorted(
+        set(
+            RiskAcceptance.objects.filter(expires_at__lte=timezone.now(), lapse_recorded_at__isnull=True).values_list(
+                "review_id", flat=True
+            )
+        )
+    )
+    decisions = []
+    for review in Review.objects.filter(pk__in=review_ids).order_by("pk"):
+        decision = review_reopen_lapsed(review=review)
+        if decision is not None:
+            decisions.append(decision)
+    return decisions
 
 
 # --- pre-mortems and game days --------------------------------------------------------------

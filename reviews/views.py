@@ -31,7 +31,6 @@ from reviews.forms import (
 )
 from reviews.lens_cache import lens_of, questions_by_id
 from reviews.models import (
-    RISK_ORDER,
     Answer,
     Decision,
     GameDay,
@@ -41,7 +40,6 @@ from reviews.models import (
     Milestone,
     Review,
     ReviewLens,
-    Risk,
 )
 from teams import permissions
 from teams.models import System
@@ -51,12 +49,13 @@ PAGE_SIZE = 25
 
 
 def _review(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Review:
-    return permissions.get_for(request.user, Review.objects.select_related("system", "team"), action, pk=pk)
+    reviews = Review.objects.with_launch_status().select_related("system", "team")
+    return permissions.get_for(request.user, reviews, action, pk=pk)
 
 
 def _review_context(request: HttpRequest, review: Review, tab: str) -> dict[str, Any]:
     can = permissions.allowed_actions(request.user, review)
-    editable = can["change"] and review.status != Review.Status.APPROVED
+    editable = can["change"] and review.launch_status != Review.Status.APPROVED
     return {"review": review, "tab": tab, "can": can, "editable": editable}
 
 
@@ -362,30 +361,33 @@ def review_milestones(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, f"Milestone “{milestone.name}” saved.")
                 return hx_redirect(request, reverse("reviews:review-milestones", kwargs={"pk": review.pk}))
     milestones = list(review.milestones.select_related("created_by"))
-    comparison = None
+    comparison, compare_errors, invalid = None, [], set()
     a, b = request.GET.get("a"), request.GET.get("b")
-    if a and b:
-        by_id = {str(m.pk): m for m in milestones}
-        if a in by_id and b in by_id:
-            comparison = {
-                "a": by_id[a],
-                "b": by_id[b],
-                **selectors.milestone_compare(by_id[a].snapshot, by_id[b].snapshot),
-            }
+    if a is not None or b is not None:
+        try:
+            comparison = selectors.milestone_comparison(user=request.user, a=a, b=b, review=review)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            sides = {"a": "Before", "b": "After"}
+            compare_errors = [f"{sides[k]}: {m}" for k, ms in exc.message_dict.items() for m in ms]
+            invalid = set(exc.message_dict)
+        except Http404 as exc:
+            compare_errors, invalid = [f"{exc} Pick two milestones of this review."], {"a", "b"}
     context = {
         **_review_context(request, review, "milestones"),
         "milestones": milestones,
         "form": form,
         "comparison": comparison,
-        "risk_labels": [Risk(key).label for key in RISK_ORDER],
+        "compare_errors": compare_errors,
+        "compare_invalid": invalid,
     }
-    return render(request, "reviews/review_milestones.html", context, status=400 if form.errors else 200)
+    status = 400 if form.errors or compare_errors else 200
+    return render(request, "reviews/review_milestones.html", context, status=status)
 
 
 def milestone_detail(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
     review = _review(request, pk)
-    milestone = get_object_or_404(Milestone, pk=milestone_pk, review=review)
-    context = {**_review_context(request, review, "milestones"), "milestone": milestone}
+    milestone = get_object_or_404(Milestone.objects.select_related("created_by"), pk=milestone_pk, review=review)
+    context = {**_review_context(request, review, "milestones"), "view": selectors.milestone_view(milestone)}
     return render(request, "reviews/milestone_detail.html", context)
 
 
@@ -404,17 +406,21 @@ def _launch_context(request: HttpRequest, review: Review, **forms: Any) -> dict[
         answer.active_acceptance = next((a for a in answer.acceptances.all() if a.is_active), None)  # type: ignore[attr-defined]
         bound = forms.get("accept_form") if forms.get("accept_for") == answer.pk else None
         answer.accept_form = bound or AcceptRiskForm(prefix=f"r{answer.pk}")  # type: ignore[attr-defined]
-    policy = selectors.tier_policy(review.system)
-    have = selectors.current_signoff_roles(review) if review.status == Review.Status.REQUESTED else set()
+    status = review.launch_status
+    user: Any = request.user
     return {
         **_review_context(request, review, "launch"),
+        "status": status,
+        "awaiting": status in Review.AWAITING_SIGNOFF,
         "high_risks": high,
         "blocked": any(a.active_acceptance is None for a in high),  # type: ignore[attr-defined]
-        "policy": policy,
+        "lapsed": selectors.lapsed_risks(review) if status == Review.Status.REOPENED else [],
+        "policy": selectors.tier_policy(review.system),
         "required": selectors.required_signoff_roles(review.system),
-        "have": have,
-        "my_role": services.signoff_role(review=review, user=request.user),  # type: ignore[arg-type]
-        "decisions": review.decisions.select_related("actor"),
+        "have": selectors.current_signoff_roles(review),
+        "my_role": services.signoff_role(review=review, user=user),
+        "signoff_refusal": services.signoff_refusal(review=review, user=user),
+        "history": selectors.launch_history(review),
         "note_form": forms.get("note_form") or NoteForm(),
         "accept_for": forms.get("accept_for"),
         "counts": selectors.review_counts(review),

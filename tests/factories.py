@@ -151,6 +151,33 @@ def make_review(*, system, questions: int = 5, lens_name: str = "Test Lens", tit
     return review_services.review_create(actor=None, system=system, title=title, lens_versions=[version])
 
 
+def approve_with_accepted_risk(review, *, lead, outsider, days: int = 30, question: str = "q002"):
+    """Approve a `make_review` review whose `question` stays a high risk, accepted by `lead` for `days`.
+
+    Every other question is answered with both practices (no risk); returns (the high answer, its acceptance).
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reviews import services as review_services
+
+    high = None
+    for answer in review.answers.select_related("review_lens__lens_version"):
+        qid = answer.question_id
+        selected = [f"{qid}_no"] if qid == question else [f"{qid}_a", f"{qid}_b"]
+        saved = review_services.answer_update(answer=answer, actor=lead, version=answer.version, selected=selected)
+        high = saved if qid == question else high
+    review_services.review_request_launch(review=review, actor=lead)
+    acceptance = review_services.risk_accept(
+        answer=high, actor=lead, reason="Failover drill booked", expires_at=timezone.now() + timedelta(days=days)
+    )
+    review_services.review_sign_off(review=review, actor=lead)
+    review_services.review_sign_off(review=review, actor=outsider)
+    review.refresh_from_db()
+    return high, acceptance
+
+
 # --- learning ---
 
 

@@ -206,6 +206,7 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.models.Incident.Status",
         "PostmortemStatusEnum": "incidents.models.Postmortem.Status",
         "ActionItemStatusEnum": "incidents.models.ActionItem.Status",
+        "ReviewStatusEnum": "reviews.models.Review.Status",
     },
 }
 

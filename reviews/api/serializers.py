@@ -75,7 +75,14 @@ class ReviewSerializer(serializers.ModelSerializer):
         help_text="Lens slugs; the latest version of each is used. Default: the built-in lens.",
     )
     url = serializers.HyperlinkedIdentityField(view_name="api:review-detail")
-    status = serializers.CharField(read_only=True, help_text="draft, requested (awaiting sign-off) or approved.")
+    status = serializers.ChoiceField(
+        source="launch_status",
+        choices=Review.Status.choices,
+        read_only=True,
+        help_text="draft, requested (awaiting sign-off), approved, or reopened: approved, but an accepted high risk "
+        "has lapsed since, so the launch needs fixing or accepting again and new sign-offs. Shown as of the request, "
+        "before the periodic sweep records the reopening.",
+    )
 
     class Meta:
         model = Review
@@ -123,7 +130,8 @@ class ReviewDetailSerializer(ReviewSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_signoffs(self, review: Review) -> list[str]:
-        return sorted(selectors.current_signoff_roles(review)) if review.status != Review.Status.DRAFT else []
+        """Roles that signed off in the current round (kept once approved; none after a reopening)."""
+        return sorted(selectors.current_signoff_roles(review))
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_required_signoffs(self, review: Review) -> list[str]:
@@ -197,30 +205,75 @@ class MilestoneSerializer(serializers.ModelSerializer):
         validators = []  # the service reports a duplicate name as a field error
 
 
+class AnswerStateSerializer(serializers.Serializer):
+    risk = serializers.CharField()
+    risk_label = serializers.CharField()
+    selected = serializers.ListField(child=serializers.CharField(), help_text="Choice ids.")
+    choices = serializers.ListField(child=serializers.CharField(), help_text="Titles of the selected choices.")
+    not_applicable = serializers.BooleanField()
+    na_reason = serializers.CharField(allow_blank=True)
+    notes = serializers.CharField(allow_blank=True)
+    evidence_links = serializers.ListField(
+        child=serializers.CharField(), allow_null=True, help_text="null: not recorded in this (older) milestone."
+    )
+
+
 class ComparisonChangeSerializer(serializers.Serializer):
     lens = serializers.CharField()
     question_id = serializers.CharField()
     title = serializers.CharField()
     kind = serializers.ChoiceField(choices=["added", "removed", "changed"])
+    changed = serializers.ListField(
+        child=serializers.ChoiceField(choices=[name for name, _, _ in selectors.COMPARED_FIELDS]),
+        help_text="For kind=changed: which of risk, choices, not_applicable, notes, evidence differ.",
+    )
     risk_before = serializers.CharField(allow_null=True)
     risk_after = serializers.CharField(allow_null=True)
     selected_before = serializers.ListField(child=serializers.CharField())
     selected_after = serializers.ListField(child=serializers.CharField())
     risk_changed = serializers.BooleanField()
+    choices_added = serializers.ListField(child=serializers.CharField(), help_text="Titles newly selected.")
+    choices_removed = serializers.ListField(child=serializers.CharField(), help_text="Titles no longer selected.")
+    before = AnswerStateSerializer(allow_null=True, help_text="null for an added question.")
+    after = AnswerStateSerializer(allow_null=True, help_text="null for a removed question.")
+
+
+class CountRowSerializer(serializers.Serializer):
+    risk = serializers.CharField()
+    label = serializers.CharField()
+    before = serializers.IntegerField()
+    after = serializers.IntegerField()
+    change = serializers.IntegerField()
 
 
 class ComparisonSerializer(serializers.Serializer):
+    counts = CountRowSerializer(many=True, help_text="One row per risk, most severe first.")
     counts_before = RiskCountsField()
     counts_after = RiskCountsField()
     changes = ComparisonChangeSerializer(many=True)
 
 
+class LaunchHistoryEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(
+        choices=[*Decision.Kind.values, "risk_accepted", "acceptance_expired"],
+        help_text="A decision kind, or risk_accepted / acceptance_expired for risk acceptances.",
+    )
+    label = serializers.CharField()
+    actor = UserSummarySerializer(allow_null=True, help_text="null when opsx recorded it, or for an expiry.")
+    automatic = serializers.BooleanField(help_text="Recorded by opsx itself (a reopening).")
+    role = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(allow_blank=True)
+    question_id = serializers.CharField(allow_blank=True)
+
+
 class DecisionSerializer(serializers.ModelSerializer):
-    actor = UserSummarySerializer(read_only=True)
+    actor = UserSummarySerializer(read_only=True, allow_null=True, help_text="null when opsx recorded it.")
     role = serializers.CharField(read_only=True, help_text="For sign-offs: lead or external.")
     kind = serializers.ChoiceField(
-        choices=[(k, lbl) for k, lbl in Decision.Kind.choices if k != Decision.Kind.APPROVED],
-        help_text="requested, signed_off or withdrawn; approval follows the last required sign-off.",
+        choices=[(k, lbl) for k, lbl in Decision.Kind.choices if k not in Decision.AUTOMATIC_KINDS],
+        help_text="requested, signed_off or withdrawn; approval follows the last required sign-off. Reads also "
+        "show approved, and reopened (recorded by opsx when an accepted risk of an approved launch lapsed).",
     )
 
     class Meta:
@@ -232,11 +285,15 @@ class DecisionSerializer(serializers.ModelSerializer):
 class RiskAcceptanceSerializer(serializers.ModelSerializer):
     accepted_by = UserSummarySerializer(read_only=True)
     is_active = serializers.BooleanField(read_only=True)
+    lapse_recorded_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When opsx handled the lapse (reopening an approved launch)."
+    )
 
     class Meta:
         model = RiskAcceptance
-        fields = ["id", "review", "answer", "reason", "expires_at", "is_active", "accepted_by", "created_at"]
-        read_only_fields = ["id", "review", "is_active", "accepted_by", "created_at"]
+        fields = ["id", "review", "answer", "reason", "expires_at", "is_active", "lapse_recorded_at", "accepted_by",
+                  "created_at"]  # fmt: skip
+        read_only_fields = ["id", "review", "is_active", "lapse_recorded_at", "accepted_by", "created_at"]
 
 
 class FailureScenarioSerializer(serializers.ModelSerializer):

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -27,6 +26,7 @@ from reviews.api.serializers import (
     FindingActionSerializer,
     GameDayFindingSerializer,
     GameDaySerializer,
+    LaunchHistoryEntrySerializer,
     LensImportResultSerializer,
     LensSerializer,
     LensUploadSerializer,
@@ -151,6 +151,7 @@ class ReviewViewSet(
         "partial_update": Action.CHANGE,
         "plan": Action.VIEW,
         "upgrade": Action.CHANGE,
+        "launch_history": Action.VIEW,
     }
     ordering_fields = ["created_at", "approved_at"]
 
@@ -187,6 +188,16 @@ class ReviewViewSet(
         review = self.get_object()
         plan = selectors.improvement_plan(review, user=request.user)  # type: ignore[arg-type]
         return Response(PlanItemSerializer(plan, many=True).data)
+
+    @extend_schema(
+        responses=LaunchHistoryEntrySerializer(many=True),
+        description="The launch history, newest first: decisions (request, sign-offs, approval, withdrawal, "
+        "reopening) and risk acceptances (granted, and expired once their date has passed). The page shows the same.",
+    )
+    @action(detail=True, methods=["get"], url_path="launch-history", pagination_class=None, filterset_class=None)
+    def launch_history(self, request: Request, pk: str | None = None) -> Response:
+        review = self.get_object()
+        return Response(LaunchHistoryEntrySerializer(selectors.launch_history(review), many=True).data)
 
     @extend_schema(
         request={"application/json": {"type": "object", "properties": {"lens": {"type": "string"}}}},
@@ -308,17 +319,20 @@ class MilestoneViewSet(
             OpenApiParameter("a", int, required=True, description="Earlier milestone id"),
             OpenApiParameter("b", int, required=True, description="Later milestone id"),
         ],
-        responses=ComparisonSerializer,
+        responses={
+            200: ComparisonSerializer,
+            400: OpenApiResponse(description="Bad ids, or milestones of two reviews"),
+        },
+        description="What changed between two milestones of one review (the milestones page shows the same).",
     )
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
     def compare(self, request: Request) -> Response:
-        ids = [request.query_params.get(k, "") for k in ("a", "b")]
-        if not all(i.isdigit() for i in ids):
-            raise ValidationError({"a": ["Give two milestone ids as ?a=..&b=.."]})
-        first, second = (get_object_or_404(self.get_queryset(), pk=i) for i in ids)
-        if first.review_id != second.review_id:
-            raise ValidationError({"b": ["Both milestones must belong to the same review."]})
-        return Response(ComparisonSerializer(selectors.milestone_compare(first.snapshot, second.snapshot)).data)
+        comparison = selectors.milestone_comparison(
+            user=request.user,  # type: ignore[arg-type]
+            a=request.query_params.get("a"),
+            b=request.query_params.get("b"),
+        )
+        return Response(ComparisonSerializer(comparison).data)
 
 
 class DecisionViewSet(

@@ -323,3 +323,32 @@ def test_game_day_findings_and_action_items(api_as, owner, teammate, outsider, r
     assert item.status_code == 201 and item.json()["origin"] == ActionItem.Origin.GAME_DAY
     assert api_as(owner).patch(url, {"outcome": "failed"}, format="json").json()["outcome"] == "failed"
     assert api_as(outsider).get(f"/api/v1/game-day-findings/?review={review.pk}").json()["count"] == 1
+
+
+def test_api_shows_a_lapsed_approval_as_reopened_with_its_history(api_as, owner, outsider, review):
+    import time_machine
+
+    from reviews import services
+    from tests.factories import approve_with_accepted_risk
+
+    _, acceptance = approve_with_accepted_risk(review, lead=owner, outsider=outsider)
+    client = api_as(outsider)
+    detail = client.get(f"/api/v1/reviews/{review.pk}/").json()
+    assert (detail["status"], detail["signoffs"], detail["blockers"]) == ("approved", ["external", "lead"], [])
+    with time_machine.travel(acceptance.expires_at + timedelta(minutes=1), tick=False):
+        detail = client.get(f"/api/v1/reviews/{review.pk}/").json()
+        assert (detail["status"], detail["signoffs"], detail["blockers"]) == ("reopened", [], ["q002"])
+        listed = client.get("/api/v1/reviews/?status=reopened").json()["results"]
+        assert [r["id"] for r in listed] == [review.pk] and listed[0]["status"] == "reopened"
+        assert client.get("/api/v1/reviews/?status=approved").json()["results"] == []
+        services.risk_acceptance_sweep_lapses()
+        history = client.get(f"/api/v1/reviews/{review.pk}/launch-history/").json()
+        assert [e["kind"] for e in history[:2]] == ["reopened", "acceptance_expired"]
+        assert history[0]["actor"] is None and history[0]["automatic"] is True
+        assert "risk_accepted" in [e["kind"] for e in history]
+        decisions = client.get(f"/api/v1/decisions/?review={review.pk}&kind=reopened").json()["results"]
+        assert len(decisions) == 1 and decisions[0]["actor"] is None
+        (acc,) = client.get(f"/api/v1/risk-acceptances/?review={review.pk}").json()["results"]
+        assert acc["is_active"] is False and acc["lapse_recorded_at"] is not None
+    refused = client.post("/api/v1/decisions/", {"review": review.pk, "kind": "reopened"}, format="json")
+    assert refused.status_code == 400 and "kind" in refused.json()["error"]["fields"]

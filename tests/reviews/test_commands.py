@@ -55,3 +55,25 @@ def test_export_to_file_and_unknown_name(tmp_path):
 def test_import_missing_file():
     with pytest.raises(CommandError, match="cannot read"):
         run("import_lens", str(Path("/nonexistent/lens.yaml")))
+
+
+def test_reopen_lapsed_launches_lists_then_records_once(service, owner, outsider):
+    from datetime import timedelta
+
+    import time_machine
+
+    from reviews.defaults import ensure_defaults
+    from reviews.models import Decision
+    from tests.factories import approve_with_accepted_risk, make_review
+
+    ensure_defaults()
+    review = make_review(system=service, questions=5, title="Payments launch")
+    _, acceptance = approve_with_accepted_risk(review, lead=owner, outsider=outsider, days=2)
+    with time_machine.travel(acceptance.expires_at + timedelta(minutes=1), tick=False):
+        out, _ = run("reopen_lapsed_launches", "--dry-run")
+        assert f"would reopen: review {review.pk} “Payments launch” (Checkout API)" in out
+        assert not Decision.objects.filter(kind=Decision.Kind.REOPENED).exists()
+        out, _ = run("reopen_lapsed_launches")
+        assert f"reopened: review {review.pk}" in out and "1 launch(es) reopened." in out
+        assert run("reopen_lapsed_launches")[0].strip() == "0 launch(es) reopened."
+    assert Decision.objects.filter(kind=Decision.Kind.REOPENED).count() == 1
