@@ -5,6 +5,7 @@ from rest_framework.viewsets import ViewSetMixin
 
 from opsx.api import router
 from opsx.api_permissions import TeamRolePermission
+from tests.routes import METHODS, api_routes
 
 STANDARD_ACTIONS = {"get": "list", "post": "create", "put": "update", "patch": "partial_update", "delete": "destroy"}
 
@@ -36,17 +37,7 @@ def test_every_list_endpoint_refuses_anonymous(client, prefix):
     assert response.status_code == 401
 
 
-def _routes():
-    """(url name, kwargs, offered methods) of every route the router generates, format suffixes left out."""
-    for pattern in router.urls:
-        actions = getattr(pattern.callback, "actions", None)
-        kwargs = pattern.pattern.regex.groupindex
-        if actions is None or "format" in kwargs:
-            continue  # the API root view, and the `.json` variants of the same routes
-        yield pattern.name, dict.fromkeys(kwargs, "1"), set(actions)
-
-
-ROUTES = sorted(_routes())
+ROUTES = api_routes()
 
 
 @pytest.mark.django_db
@@ -57,7 +48,7 @@ def test_a_method_a_route_does_not_offer_is_405_not_403(api_as, admin_user, team
     from django.urls import reverse
 
     url = reverse(f"api:{name}", kwargs=kwargs)
-    missing = [m for m in ("get", "post", "put", "patch", "delete") if m not in offered]
+    missing = [m for m in METHODS if m not in offered]
     for user in (admin_user, teammate):
         for method in missing:
             response = getattr(api_as(user), method)(url)
