@@ -40,7 +40,8 @@ REPEAT = 21
 RAW_SQL = """
     SELECT id FROM learning_libraryentry
     WHERE search_vector @@ websearch_to_tsquery('english', translate(%(q)s, '/', %(sep)s))
-      AND (NOT restricted OR incident_id IN (SELECT incident_id FROM incidents_incident_access_list WHERE user_id = %(user)s))
+      AND (NOT restricted
+           OR incident_id IN (SELECT incident_id FROM incidents_incident_access_list WHERE user_id = %(user)s))
     ORDER BY CASE WHEN search_vector @@ phraseto_tsquery('english', translate(%(q)s, '/', %(sep)s)) THEN 1.0::float8
                   ELSE 0.0::float8 END
              + ts_rank_cd(search_vector, websearch_to_tsquery('english', translate(%(q)s, '/', %(sep)s)), 32) DESC,
