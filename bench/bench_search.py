@@ -9,6 +9,8 @@ the raw side is hand-written SQL with the same permission scope (a member: restr
 when named on them), so both return the same rows. The two sides are timed alternately (app, raw,
 app, raw...) so that load from other processes hits both alike. The queries range from very
 selective (a few hundred matches, ~1.5 ms in PostgreSQL) to broad (tens of thousands of matches).
+Both rank the same way: the query's words as a phrase first, then cover density (ts_rank_cd), with
+"/" read as a word separator (so "s3" finds "S3/DynamoDB").
 """
 
 import os
@@ -29,20 +31,28 @@ QUERIES = [
     '"read replica" failover',
     "dns resolver -cdn",
     "deadlocked OR deadlock",
+    "rate limit",
+    "s3",
 ]
 REPEAT = 21
+# The app's ranking written out: "/" parsed as a blank (learning.indexing.SEPARATOR_STAND_IN), 1 for the
+# words as a phrase plus cover density normalised to [0, 1) (learning.selectors.search_rank).
 RAW_SQL = """
     SELECT id FROM learning_libraryentry
-    WHERE search_vector @@ websearch_to_tsquery('english', %s)
-      AND (NOT restricted OR incident_id IN (SELECT incident_id FROM incidents_incident_access_list WHERE user_id = %s))
-    ORDER BY ts_rank(search_vector, websearch_to_tsquery('english', %s)) DESC, occurred_on DESC, id DESC
-    LIMIT %s
+    WHERE search_vector @@ websearch_to_tsquery('english', translate(%(q)s, '/', %(sep)s))
+      AND (NOT restricted
+           OR incident_id IN (SELECT incident_id FROM incidents_incident_access_list WHERE user_id = %(user)s))
+    ORDER BY CASE WHEN search_vector @@ phraseto_tsquery('english', translate(%(q)s, '/', %(sep)s)) THEN 1.0::float8
+                  ELSE 0.0::float8 END
+             + ts_rank_cd(search_vector, websearch_to_tsquery('english', translate(%(q)s, '/', %(sep)s)), 32) DESC,
+             occurred_on DESC, id DESC
+    LIMIT %(limit)s
 """
 
 
 def _raw(q: str, user_id: int) -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute(RAW_SQL, [q, user_id, q, PAGE])
+        cursor.execute(RAW_SQL, {"q": q, "sep": "\x01", "user": user_id, "limit": PAGE})
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -3,13 +3,19 @@
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
+from incidents import selectors
 from incidents.models import ActionItem, Incident, Postmortem, Severity, Tag
 from opsx.filters import SlugChoiceFilter, SlugMultipleChoiceFilter
 from teams.models import System, Team, User
 
 YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+
+
+def _visible_tags(request: HttpRequest | None) -> QuerySet[Tag]:
+    return selectors.tags_in_use(user=getattr(request, "user", None))
 
 
 class IncidentFilterSet(django_filters.FilterSet):
@@ -22,7 +28,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         field_name="severity__name", queryset=Severity.objects.all(), to_field_name="name", label="Severity"
     )
     status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices)
-    tag = SlugMultipleChoiceFilter(queryset=Tag.objects.all(), to_field_name="name", method="by_tag", label="Tag")
+    tag = SlugMultipleChoiceFilter(queryset=_visible_tags, to_field_name="name", method="by_tag", label="Tag")
     started_after = django_filters.DateFilter(field_name="started_at", lookup_expr="date__gte", label="Started from")
     started_before = django_filters.DateFilter(field_name="started_at", lookup_expr="date__lte", label="Started to")
     sort = django_filters.OrderingFilter(

@@ -43,7 +43,7 @@ from teams.permissions import Action
 
 @vary_on_headers("HX-Request")
 def incident_list(request: HttpRequest) -> HttpResponse:
-    filterset = IncidentFilterSet(request.GET, queryset=selectors.incident_list(user=request.user))  # type: ignore[arg-type]
+    filterset = IncidentFilterSet(request.GET, queryset=selectors.incident_list(user=request.user), request=request)  # type: ignore[arg-type]
     context = {"can_create": permissions.can_create_somewhere(request.user)}
     return list_page(request, "incidents/incident_list.html", filterset, context)
 

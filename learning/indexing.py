@@ -10,11 +10,20 @@ from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
+from django.db.models import F, Func, TextField, Value
+from django.db.models.expressions import Combinable
 
 from incidents.models import POSTMORTEM_SECTIONS, FactorCategory, Incident, Postmortem
 from learning.models import EntryFacet, FacetKind, LibraryEntry
 
 SEARCH_CONFIG = "english"
+# PostgreSQL's default parser reads "s3/dynamodb" or "/var/log/syslog" as one file-path token (lexeme
+# 's3/dynamodb'), so a search for S3 would not find it. The stored vector, the query and the headline
+# therefore see "/" as a stand-in the parser treats as a blank (a control character that user text does
+# not contain): "s3", "dynamodb", "var", "log" become words of their own, adjacent, so phrases still match.
+# Snippets turn the stand-in back into "/".
+PATH_SEPARATOR = "/"
+SEPARATOR_STAND_IN = "\x01"
 # Sections that make up the searchable body (summary and lessons have fields of their own).
 BODY_SECTIONS = [(name, heading) for name, heading in POSTMORTEM_SECTIONS if name not in ("summary", "lessons")]
 
@@ -23,13 +32,20 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def searchable(expression: Combinable) -> Func:
+    """Text as full-text search parses it (a column, a value, a concatenation): path separators become blanks."""
+    return Func(
+        expression, Value(PATH_SEPARATOR), Value(SEPARATOR_STAND_IN), function="translate", output_field=TextField()
+    )
+
+
 def search_vector_expression() -> SearchVector:
     """title A, summary and lessons B, body C: a title hit outranks a summary hit outranks a body hit."""
     return (
-        SearchVector("title", weight="A", config=SEARCH_CONFIG)
-        + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
-        + SearchVector("lessons", weight="B", config=SEARCH_CONFIG)
-        + SearchVector("body", weight="C", config=SEARCH_CONFIG)
+        SearchVector(searchable(F("title")), weight="A", config=SEARCH_CONFIG)
+        + SearchVector(searchable(F("summary")), weight="B", config=SEARCH_CONFIG)
+        + SearchVector(searchable(F("lessons")), weight="B", config=SEARCH_CONFIG)
+        + SearchVector(searchable(F("body")), weight="C", config=SEARCH_CONFIG)
     )
 
 

@@ -22,6 +22,8 @@ FIELDS = ("id", "title", "date", "team", "organization", "services", "severity",
           "source_url", "summary", "lessons", "body")  # fmt: skip
 LIST_FIELDS = ("services", "tags", "categories")
 MAX_TITLE = 200
+# Python's JSON and YAML readers recurse per level of nesting; a record is a flat mapping of fields.
+TOO_DEEP = "nested too deeply to be a record"
 SEVERITY_RE = re.compile(r"^(?:sev)?\s*([1-5])$", re.IGNORECASE)
 URL_RE = re.compile(r"^https?://\S+$")
 
@@ -164,7 +166,7 @@ def _key_lines(text: str) -> dict[str, int]:
     """1-based line of each top-level key in a YAML mapping (for error messages)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return {}
     if not isinstance(node, yaml.MappingNode):
         return {}
@@ -186,6 +188,8 @@ def read_markdown(text: str, name: str) -> Parsed:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 2) if mark else 1
         return RecordError(name, line, f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}")
+    except RecursionError:
+        return RecordError(name, 2, TOO_DEEP)
     body = "\n".join(lines[end + 1 :])
     try:
         return build_record(data, body=body)
@@ -203,6 +207,9 @@ def read_jsonl_located(text: str, name: str) -> Iterator[tuple[int, Parsed]]:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             yield number, RecordError(name, number, f"invalid JSON: {exc.msg} (column {exc.colno})")
+            continue
+        except RecursionError:
+            yield number, RecordError(name, number, TOO_DEEP)
             continue
         try:
             yield number, build_record(data)

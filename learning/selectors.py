@@ -1,7 +1,8 @@
 """Reads for the library, always scoped to a user through the permission rule.
 
 Search runs on the denormalized LibraryEntry table. On PostgreSQL it is full-text search over a
-stored, weighted tsvector (GIN index), ranked with ts_rank, with snippets from ts_headline. On
+stored, weighted tsvector (GIN index), ranked by proximity (`search_rank`: entries that contain the
+query's words as a phrase first, then cover density), with snippets from ts_headline. On
 SQLite (the embedded default) it degrades to case-insensitive substring matching with a simple
 rank (a title hit above a summary or lessons hit above a body hit) and plain snippets.
 """
@@ -18,10 +19,11 @@ from functools import cached_property
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Case, Count, F, FloatField, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Concat
 from django.utils.safestring import SafeString, mark_safe
 
-from learning.indexing import SEARCH_CONFIG, is_postgres
+from learning.indexing import PATH_SEPARATOR, SEARCH_CONFIG, SEPARATOR_STAND_IN, is_postgres, searchable
 from learning.models import EntryFacet, EntryRead, FacetKind, Follow, LessonComment, LibraryEntry
 from learning.postmortemfile import PostmortemRecord
 from teams import permissions
@@ -118,33 +120,58 @@ def _apply_filters(queryset: QuerySet[LibraryEntry], filters: dict[str, list[str
     return queryset
 
 
+def search_query(q: str, search_type: str = "websearch") -> SearchQuery:
+    """The tsquery of `q` (websearch syntax by default; "phrase" for its words in order), parsed like the index."""
+    return SearchQuery(searchable(Value(q)), search_type=search_type, config=SEARCH_CONFIG)
+
+
+# Cover density normalised to [0, 1) (rank / (rank + 1)), so the phrase bonus of 1 always dominates it.
+COVER_DENSITY_NORMALIZATION = 32
+
+
+def search_rank(q: str) -> CombinedExpression:
+    """How well an entry matches `q`: 1 if it has the query's words as a phrase ("rate limit" next to each
+    other, in order), plus ts_rank_cd, which grows with the weight of the fields hit (title A, summary and
+    lessons B, body C) and shrinks with the distance between the words. So "rate limit" ranks entries
+    that say "rate limit" above entries that say "rate" and "limit" far apart, even in the title."""
+    phrase = Case(
+        When(search_vector=search_query(q, "phrase"), then=Value(1.0)), default=Value(0.0), output_field=FloatField()
+    )
+    density = SearchRank(
+        F("search_vector"), search_query(q), normalization=COVER_DENSITY_NORMALIZATION, cover_density=True
+    )
+    return phrase + density
+
+
 def _text_match(queryset: QuerySet[LibraryEntry], q: str) -> QuerySet[LibraryEntry]:
     if is_postgres():
-        query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
         return (
-            queryset.filter(search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query))
+            queryset.filter(search_vector=search_query(q))
+            .annotate(rank=search_rank(q))
             .order_by("-rank", "-occurred_on", "-id")
         )
     terms, excluded = parse_query(q)
     if not terms:
         return queryset.none()
     for term in excluded:
-        queryset = queryset.exclude(
-            Q(title__icontains=term) | Q(summary__icontains=term) | Q(lessons__icontains=term) | Q(body__icontains=term)
-        )
+        queryset = queryset.exclude(_contains(term))
     rank = Value(0, output_field=IntegerField())
     for term in terms:
-        queryset = queryset.filter(
-            Q(title__icontains=term) | Q(summary__icontains=term) | Q(lessons__icontains=term) | Q(body__icontains=term)
-        )
+        queryset = queryset.filter(_contains(term))
         rank = rank + Case(
             When(title__icontains=term, then=Value(4)),
             When(Q(summary__icontains=term) | Q(lessons__icontains=term), then=Value(2)),
             default=Value(1),
             output_field=IntegerField(),
         )
+    if len(terms) > 1:  # the words as one phrase outrank them apart (more than any mix of fields can add)
+        phrase = Case(When(_contains(" ".join(terms)), then=Value(4 * len(terms))), default=Value(0))
+        rank = rank + phrase
     return queryset.annotate(rank=rank).order_by("-rank", "-occurred_on", "-id")
+
+
+def _contains(text: str) -> Q:
+    return Q(title__icontains=text) | Q(summary__icontains=text) | Q(lessons__icontains=text) | Q(body__icontains=text)
 
 
 def library_search(*, user: User, q: str = "", filters: dict[str, list[str]] | None = None) -> QuerySet[LibraryEntry]:
@@ -292,7 +319,7 @@ def _plain_snippet(text: str, terms: list[str], width: int = 220) -> str:
 
 def _headline(text: Concat, query: SearchQuery) -> SearchHeadline:
     return SearchHeadline(
-        text,
+        searchable(text),
         query,
         config=SEARCH_CONFIG,
         start_sel=_START,
@@ -311,10 +338,9 @@ def snippets_for(*, entry_ids: list[int], q: str) -> dict[int, SafeString]:
     q = q.strip()[:MAX_QUERY_LENGTH]
     queryset = LibraryEntry.objects.filter(pk__in=entry_ids)
     if q and is_postgres():
-        query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
         text = Concat("summary", Value("\n"), "lessons", Value("\n"), "body", output_field=TextField())
-        rows = queryset.annotate(snippet=_headline(text, query)).values_list("pk", "snippet")
-        return {pk: _marked(snippet or "") for pk, snippet in rows}
+        rows = queryset.annotate(snippet=_headline(text, search_query(q))).values_list("pk", "snippet")
+        return {pk: _marked((snippet or "").replace(SEPARATOR_STAND_IN, PATH_SEPARATOR)) for pk, snippet in rows}
     terms = parse_query(q)[0]
     out = {}
     for pk, summary, lessons, body in queryset.values_list("pk", "summary", "lessons", "body"):

@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from incidents import selectors as incident_selectors
 from incidents import services as incident_services
 from incidents.models import POSTMORTEM_SECTIONS, FactorCategory, Incident, Postmortem, Severity, Tag
 from learning.indexing import index_postmortem
@@ -38,10 +39,25 @@ from teams.models import System, Team, User
 # --- follows ---------------------------------------------------------------------------------
 
 
-def follow_target_label(*, kind: str, value: str) -> str:
-    """The display name of what `kind`/`value` points at; ValidationError when there is no such thing."""
+def follow_target(*, kind: str, value: str) -> tuple[str, str]:
+    """(value, display name) of what `kind`/`value` points at; ValidationError when it cannot be followed.
+
+    Services, teams and factor categories must exist. A tag may be followed before anyone uses it (a
+    team that expects "rate-limiting" incidents follows it ahead of time), so any well-formed tag name
+    is accepted, spelled as incidents store it; that also keeps a tag that only restricted incidents
+    carry indistinguishable from one nobody has used.
+    """
+    value = value.strip()
+    if kind == FollowKind.TAG:
+        name = value.lower()
+        try:
+            Tag(name=name).clean_fields()
+        except ValidationError as exc:
+            raise ValidationError(
+                {"value": "A tag is one word of letters, digits, hyphens or underscores, e.g. rate-limiting."}
+            ) from exc
+        return name, name
     lookups: dict[str, Any] = {
-        FollowKind.TAG: lambda: Tag.objects.filter(name=value).values_list("name", flat=True).first(),
         FollowKind.SERVICE: lambda: System.objects.filter(slug=value).values_list("name", flat=True).first(),
         FollowKind.TEAM: lambda: Team.objects.filter(slug=value).values_list("name", flat=True).first(),
         FollowKind.CATEGORY: lambda: FactorCategory.objects.filter(slug=value).values_list("name", flat=True).first(),
@@ -51,14 +67,13 @@ def follow_target_label(*, kind: str, value: str) -> str:
     label = lookups[kind]()
     if label is None:
         raise ValidationError({"value": f"There is no {FollowKind(kind).label.lower()} called {value!r}."})
-    return label
+    return value, label
 
 
 @transaction.atomic
 def follow_add(*, user: User, kind: str, value: str) -> Follow:
     """Follow a tag, service, team or factor category; following twice returns the existing follow."""
-    value = value.strip()
-    label = follow_target_label(kind=kind, value=value)
+    value, label = follow_target(kind=kind, value=value)
     follow, _ = Follow.objects.get_or_create(user=user, kind=kind, value=value, defaults={"label": label})
     return follow
 
@@ -236,6 +251,8 @@ class _Resolver:
         self.options = options
         self.actor = actor
         self.severities = {s.level: s for s in Severity.objects.all()}
+        # A tag only incidents hidden from the actor carry is unknown to them, like one nobody has used.
+        self.known_tags = Tag.objects.all() if actor is None else incident_selectors.tags_in_use(user=actor)
 
     def team(self, record: PostmortemRecord) -> Team:
         name = record.team or ""
@@ -282,7 +299,7 @@ class _Resolver:
             name = slugify(self.options.tag_map.get(raw, raw), allow_unicode=True)[:50]
             if not name:
                 continue
-            if not Tag.objects.filter(name=name).exists():
+            if not self.known_tags.filter(name=name).exists():
                 if self.options.unknown_tags == "refuse":
                     raise Refused(f"unknown tag {raw!r} (map it, skip or create unknown tags)")
                 if self.options.unknown_tags == "skip":
@@ -309,7 +326,14 @@ def _external_id(key: str) -> str:
     return value if len(value) <= 200 else "import:sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def _existing_incident(record: PostmortemRecord) -> Incident | None:
+def _existing_incident(record: PostmortemRecord, actor: User | None) -> Incident | None:
+    """The incident a record's key already names, if any.
+
+    Imported keys are unique, so one held by an incident the actor may not see still names it (and the
+    import is refused like any other conflict). A native key (`opsx-<id>`) only names an incident the
+    actor may see: otherwise it is a new key, as if there were no such incident, so that importing
+    `opsx-<id>` never confirms that a hidden incident with that id and date exists.
+    """
     source = ExternalSource.objects.filter(key=record.key).select_related("incident").first()
     if source is not None:
         return source.incident
@@ -318,7 +342,8 @@ def _existing_incident(record: PostmortemRecord) -> Incident | None:
         return incident
     native = NATIVE_KEY_RE.match(record.key)
     if native:  # exported from this instance: the same incident, if its date still matches
-        return Incident.objects.filter(pk=int(native.group(1)), started_at__date=record.date).first()
+        incidents = Incident.objects.all() if actor is None else Incident.objects.visible_to(actor)
+        return incidents.filter(pk=int(native.group(1)), started_at__date=record.date).first()
     return None
 
 
@@ -345,7 +370,7 @@ def _import_one(*, record: PostmortemRecord, actor: User | None, resolver: _Reso
     services = resolver.services(record, team)
     tags = resolver.tags(record)
     started = dt.datetime.combine(record.date, dt.time(0, 0), tzinfo=dt.UTC)
-    incident = _existing_incident(record)
+    incident = _existing_incident(record, actor)
     created = incident is None
     fields = {"title": record.title, "team": team, "severity": severity, "started_at": started}
     if created:
@@ -362,7 +387,8 @@ def _import_one(*, record: PostmortemRecord, actor: User | None, resolver: _Reso
         )
     else:
         if actor is not None and not permissions.can(actor, permissions.Action.CHANGE, incident):
-            raise Refused(f"id {record.key!r} belongs to an incident you may not change")
+            # The same words whether the incident is shared with the actor or not: nothing about it is told.
+            raise Refused(f"id {record.key!r} is already in use by a postmortem you may not change; use another id")
         incident.refresh_from_db()
         data = {**fields, "services": services, "tags": tags}
         if incident.resolved_at is None or incident.resolved_at < started:

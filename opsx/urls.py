@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from opsx import views
@@ -15,11 +15,13 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    re_path(r"^api/", views.api_not_found),
     path("", include("teams.urls")),
     path("", include("incidents.urls")),
     path("", include("reviews.urls")),
     path("", include("learning.urls")),
 ]
 
+handler400 = "opsx.views.handler400"
 handler404 = "opsx.views.handler404"
 handler500 = "opsx.views.handler500"

@@ -5,11 +5,14 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from opsx import panels
@@ -125,15 +128,69 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=200 if ok else 503)
 
 
-def _api_error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse | None:
+def _api_error(request: HttpRequest, status: int, code: str, message: str, **extra: Any) -> HttpResponse | None:
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": {"status": status, "code": code, "message": message}}, status=status)
+        body = {"status": status, "code": code, "message": message, **extra}
+        return JsonResponse({"error": body}, status=status)
     return None
+
+
+def bad_request(request: HttpRequest, code: str, message: str, **extra: Any) -> HttpResponse:
+    """400: in the API's error shape under /api/ (`extra` such as `fields` included), the 400 page elsewhere."""
+    response = _api_error(request, 400, code, message, **extra)
+    return response or render(request, "400.html", {"message": message, **extra}, status=400)
+
+
+# Django's request-size limits, told in words the client can act on (they are SuspiciousOperations).
+_LIMIT_MESSAGES: dict[type[Exception], tuple[str, Callable[[], str]]] = {
+    TooManyFilesSent: (
+        "too_many_files",
+        lambda: f"Too many files: send at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} per request.",
+    ),
+    TooManyFieldsSent: (
+        "too_many_fields",
+        lambda: f"Too many fields: send at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} per request.",
+    ),
+    RequestDataTooBig: (
+        "too_large",
+        lambda: f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes (uploaded files not counted).",
+    ),
+}
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Bad requests Django refuses itself (too many files or fields, a malformed upload...): JSON under /api/."""
+    code, message = "bad_request", "Bad request."
+    for kind, (limit_code, text) in _LIMIT_MESSAGES.items():
+        if isinstance(exception, kind):
+            code, message = limit_code, text()
+    return bad_request(request, code, message)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Unknown URLs under /api/ answer in the API's error shape; pages get the HTML 404."""
     return _api_error(request, 404, "not_found", "Not found.") or render(request, "404.html", status=404)
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Every path under /api/ that nothing else matches: a JSON 404, also with DEBUG on (where Django would
+    show its HTML page). A GET without the trailing slash of a real endpoint is redirected to it, as
+    CommonMiddleware does for pages; other methods are told the right path instead of losing their body."""
+    slashed = f"{request.path_info}/"
+    message = "Not found."
+    if not request.path_info.endswith("/") and _is_endpoint(slashed):
+        if request.method in ("GET", "HEAD"):
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        message = f"Not found. API paths end with a slash: {request.path}/"
+    return JsonResponse({"error": {"status": 404, "code": "not_found", "message": message}}, status=404)
+
+
+def _is_endpoint(path: str) -> bool:
+    try:
+        return resolve(path).func is not api_not_found
+    except Resolver404:
+        return False
 
 
 def handler500(request: HttpRequest) -> HttpResponse:

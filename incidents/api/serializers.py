@@ -11,6 +11,7 @@ from incidents.models import (
     Severity,
     TimelineEntry,
 )
+from opsx.api_utils import VisiblePrimaryKeyRelatedField
 from teams.api.serializers import UserSummarySerializer
 from teams.models import System, Team, User
 
@@ -125,7 +126,7 @@ class PostmortemContentSerializer(serializers.ModelSerializer):
 
 
 class PostmortemSerializer(PostmortemContentSerializer):
-    incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
+    incident = VisiblePrimaryKeyRelatedField(queryset=Incident.objects.all())
     incident_title = serializers.CharField(source="incident.title", read_only=True)
     owner = serializers.SlugRelatedField(slug_field="username", queryset=ACTIVE_USERS, required=False, allow_null=True)
     reviewers = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)

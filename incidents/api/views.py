@@ -36,6 +36,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Repeating a create with the same key (and body) returns the first incident instead of a new one.",
 )
+EXTERNAL_ID_IN_USE = "This external_id is already in use; send another one."
 IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
@@ -66,7 +67,13 @@ class IncidentViewSet(
 
     @extend_schema(
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: IncidentSerializer, 409: OpenApiResponse(description="Key reused with another body")},
+        responses={
+            201: IncidentSerializer,
+            409: OpenApiResponse(
+                description="Idempotency-Key reused with another body, or an external_id you cannot use (held by "
+                "a record that is not shared with you)"
+            ),
+        },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -84,10 +91,8 @@ class IncidentViewSet(
         except services.IdempotencyConflict as exc:
             return error_response(409, "idempotency_conflict", str(exc))
         visible = self.get_queryset().filter(pk=incident.pk).first()
-        if visible is None:
-            return error_response(
-                409, "duplicate", "An incident with this external id exists and is not shared with you."
-            )
+        if visible is None:  # the external_id is held by an incident the caller may not see: say nothing about it
+            return error_response(409, "conflict", EXTERNAL_ID_IN_USE)
         response = Response(self.get_serializer(visible).data, status=status.HTTP_201_CREATED)
         if not created:
             response["Idempotent-Replayed"] = "true"

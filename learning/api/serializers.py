@@ -103,12 +103,22 @@ def _policy_field(name: str) -> serializers.CharField:
     )
 
 
+# Upload limits of the import API (the command line has none). Django itself refuses a request with more
+# than DATA_UPLOAD_MAX_NUMBER_FILES (100) files before it is read (400, code too_many_files).
+IMPORT_MAX_FILES = 50
+IMPORT_MAX_FILE_BYTES = 10 * 1024 * 1024
+IMPORT_LIMITS = (
+    f"At most {IMPORT_MAX_FILES} files per request, each at most {IMPORT_MAX_FILE_BYTES} bytes "
+    f"({IMPORT_MAX_FILE_BYTES // (1024 * 1024)} MiB)."
+)
+
+
 class ImportSerializer(serializers.Serializer):
     files = serializers.ListField(
         child=serializers.FileField(max_length=300, allow_empty_file=True),
         min_length=1,
-        max_length=50,
-        help_text="Markdown (.md) files with YAML front matter and/or JSON Lines (.jsonl) files.",
+        max_length=IMPORT_MAX_FILES,
+        help_text=f"Markdown (.md) files with YAML front matter and/or JSON Lines (.jsonl) files. {IMPORT_LIMITS}",
     )
     team = serializers.SlugField(required=False, help_text="Team for records that name none.")
     severity = serializers.RegexField(r"^(?i:sev)?[1-5]$", default="SEV3", help_text="Default severity.")
@@ -120,6 +130,16 @@ class ImportSerializer(serializers.Serializer):
     map_service = serializers.ListField(child=serializers.CharField(), required=False, help_text="NAME=SLUG pairs.")
     map_tag = serializers.ListField(child=serializers.CharField(), required=False, help_text="NAME=SLUG pairs.")
     map_category = serializers.ListField(child=serializers.CharField(), required=False, help_text="NAME=SLUG pairs.")
+
+    def validate_files(self, files: list) -> list:
+        too_big = [
+            f"{f.name}: {f.size} bytes; the limit is {IMPORT_MAX_FILE_BYTES}."
+            for f in files
+            if f.size > IMPORT_MAX_FILE_BYTES
+        ]
+        if too_big:
+            raise serializers.ValidationError(too_big)
+        return files
 
     def validate(self, attrs: dict) -> dict:
         errors = {}

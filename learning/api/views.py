@@ -17,6 +17,7 @@ from rest_framework.serializers import BaseSerializer
 
 from learning import selectors, services
 from learning.api.serializers import (
+    IMPORT_LIMITS,
     FacetsSerializer,
     FollowSerializer,
     ImportResultSerializer,
@@ -208,13 +209,22 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
         response["Content-Disposition"] = 'attachment; filename="postmortems.jsonl"'
         return response
 
-    @extend_schema(request={"multipart/form-data": ImportSerializer}, responses=ImportResultSerializer)
+    @extend_schema(
+        request={"multipart/form-data": ImportSerializer},
+        responses={
+            200: ImportResultSerializer,
+            400: OpenApiResponse(
+                description=f"The upload is unusable: no file, a bad option, or over the limits. {IMPORT_LIMITS} "
+                "More than 100 files are refused before the upload is read (code too_many_files)."
+            ),
+        },
+    )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_files(self, request: Request) -> Response:
         """Import uploaded postmortem files. You may add postmortems only for teams you belong to (admins: any).
 
         Answers 200 with created/updated counts and the refused records (file, line, message); 400 when the
-        upload itself is unusable.
+        upload itself is unusable (no file, a bad option, too many files or a file too large).
         """
         data = {
             key: request.data.getlist(key) if key.startswith(("files", "map_")) else request.data[key]

@@ -77,7 +77,7 @@ def test_follows_are_private_and_feed_for_you(api_as, make_entry, teammate, outs
     assert response.status_code == 201 and response.json()["label"] == "Checkout API"
     assert client.post("/api/v1/follows/", {"kind": "service", "value": "checkout-api"}).status_code == 201
     assert Follow.objects.filter(user=outsider).count() == 1
-    bad = client.post("/api/v1/follows/", {"kind": "tag", "value": "no-such-tag"})
+    bad = client.post("/api/v1/follows/", {"kind": "service", "value": "no-such-service"})
     assert bad.status_code == 400 and "value" in bad.json()["error"]["fields"]
     assert [r["id"] for r in client.get("/api/v1/follows/for-you/").json()["results"]] == [entry.pk]
     follow = Follow.objects.get(user=outsider)

@@ -55,6 +55,18 @@ def test_follow_validates_target_and_is_idempotent(teammate, checkout):
     assert Follow.objects.filter(user=teammate).count() == 1
 
 
+def test_a_tag_nobody_has_used_yet_can_be_followed_ahead_of_time(make_entry, teammate):
+    follow = services.follow_add(user=teammate, kind="tag", value=" Rate-Limiting ")
+    assert (follow.value, follow.label) == ("rate-limiting", "rate-limiting"), "spelled as incidents store tags"
+    assert list(selectors.for_you(user=teammate)) == []
+    entry = make_entry(title="Partner API throttled us", tags=("rate-limiting",))
+    assert list(selectors.for_you(user=teammate)) == [entry]
+    with pytest.raises(ValidationError) as refused:
+        services.follow_add(user=teammate, kind="tag", value="rate limiting")
+    assert "value" in refused.value.message_dict
+    assert Follow.objects.filter(user=teammate).count() == 1
+
+
 def test_for_you_matches_any_follow_kind_and_respects_permissions(
     make_entry, restricted_entry, outsider, other_team, checkout
 ):

@@ -38,6 +38,33 @@ def test_ranking_puts_title_above_summary_above_body(make_entry, teammate):
     assert result == [in_title.pk, in_summary.pk, in_body.pk]
 
 
+def test_the_words_as_a_phrase_outrank_the_words_far_apart(make_entry, teammate):
+    far_in_title = make_entry(title="Rate of retries grew until the pool hit its limit")
+    far_in_body = make_entry(
+        title="Checkout errors", response="The error rate doubled, then the connection pool reached its limit."
+    )
+    phrase_in_body = make_entry(title="Partner API outage", response="We hit the partner's rate limit at noon.")
+    phrase_in_summary = make_entry(title="Login failures", summary="A rate limit on the identity provider.")
+    make_entry(title="Rate of deploys", summary="Nothing else matches.")
+    result = ids(selectors.library_search(user=teammate, q="rate limit"))
+    assert result[:2] == [phrase_in_summary.pk, phrase_in_body.pk], "phrases first, summary above body"
+    assert set(result[2:]) == {far_in_title.pk, far_in_body.pk}
+    ranks = dict(selectors.SearchPage(user=teammate, q="rate limit")[0:10])
+    assert ranks[phrase_in_body.pk] > ranks[far_in_title.pk], "a phrase in the body beats the words apart in the title"
+
+
+def test_slash_separated_names_are_words_of_their_own(make_entry, teammate):
+    entry = make_entry(title="Session store migration", summary="We moved sessions from S3/DynamoDB to Redis.")
+    make_entry(title="Unrelated certificate expiry")
+    queries = ["s3", "S3", "dynamodb", "s3/dynamodb"]
+    if connection.vendor == "postgresql":
+        queries.append('"s3 dynamodb"')  # adjacent words of their own (substring matching has no phrases across "/")
+    for q in queries:
+        assert ids(selectors.library_search(user=teammate, q=q)) == [entry.pk], q
+    snippet = selectors.snippets_for(entry_ids=[entry.pk], q="s3")[entry.pk]
+    assert "<mark>S3</mark>/DynamoDB" in snippet, "the snippet shows the text as written"
+
+
 def test_websearch_syntax_and_stemming(make_entry, teammate):
     failing = make_entry(title="Failovers failing under load")
     make_entry(title="Certificate expired", summary="The failover test was fine.")

@@ -105,6 +105,14 @@ def test_follow_from_the_reading_view_feeds_for_you(client_as, make_entry, outsi
     assert Follow.objects.filter(user=outsider).count() == 1
 
 
+def test_following_page_follows_a_tag_nobody_has_used_yet(client_as, outsider):
+    client = client_as(outsider)
+    client.post("/library/follow/", {"kind": "tag", "value": "chaos-engineering"})
+    assert Follow.objects.filter(user=outsider, kind="tag", value="chaos-engineering").exists()
+    page = client.get("/library/following/").content.decode()
+    assert "You follow tag chaos-engineering." in page and "?tag=chaos-engineering" in page
+
+
 def test_anonymous_is_sent_to_login(client, make_entry):
     entry = make_entry(title="Private")
     assert client.get(f"/library/{entry.pk}/").status_code == 302

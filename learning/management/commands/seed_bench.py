@@ -34,6 +34,7 @@ COMPONENTS = [
     "NAT gateway", "firewall rule", "network switch", "availability zone", "disk volume", "backup job",
     "replication slot", "schema migration", "ORM query", "mobile app release", "web frontend", "GraphQL layer",
     "billing service", "invoice generator", "payout job", "ledger", "inventory service", "pricing engine",
+    "S3/DynamoDB session table", "S3 bucket policy",
 ]  # fmt: skip
 FAILURES = [
     "ran out of connections", "exhausted its memory", "filled its disk", "stopped answering health checks",
