@@ -133,3 +133,9 @@ class LensUploadForm(forms.Form):
     format = forms.ChoiceField(
         choices=[("", "Detect from the file"), *[(f, f) for f in lensfile.FORMATS]], required=False
     )
+    strict = forms.BooleanField(
+        required=False,
+        label="Strict: refuse a file that needs repairs",
+        help_text="Without this, what published AWS files get wrong (spaces in URLs, a missing default rule, …) "
+        "is repaired as the AWS tool reads it, and each repair is listed.",
+    )

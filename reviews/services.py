@@ -86,13 +86,18 @@ def lens_import(
     filename: str | None = None,
     fmt: lensfile.Format | None = None,
     builtin: bool = False,
+    strict: bool = False,
 ) -> ImportResult:
     """Import a lens file. Raises `lensfile.LensFormatError` (nothing saved) when the file is invalid.
 
     A new name creates a lens; a changed lens under a known name adds a version; a lens identical to
-    the latest version (same fingerprint) changes nothing.
+    the latest version (same fingerprint) changes nothing. What the reader repaired comes back as
+    `warnings`, one line each; with `strict`, a file that needs any repair is refused instead.
+    `actor=None` is the system (commands, the built-in lens); a person needs `can_import_lens`.
     """
-    parsed, issues = lensfile.load_with_warnings(data, filename=filename, fmt=fmt)
+    if actor is not None and not selectors.can_import_lens(actor):
+        raise PermissionDenied("Only admins and team leads import lenses.")
+    parsed, issues = lensfile.load_with_warnings(data, filename=filename, fmt=fmt, strict=strict)
     warnings = [str(issue) for issue in issues]
     fingerprint = parsed.fingerprint()
     lens = Lens.objects.select_for_update().filter(name=parsed.name).first()

@@ -85,12 +85,14 @@ def lens_upload(request: HttpRequest) -> HttpResponse:
                 actor=request.user,  # type: ignore[arg-type]
                 filename=upload.name,
                 fmt=form.cleaned_data["format"] or None,
+                strict=form.cleaned_data["strict"],
             )
         except lensfile.LensFormatError as exc:
             for line in str(exc).splitlines():
                 form.add_error("file", line)
         else:
-            messages.success(request, f"{result.lens.name}: {result.outcome} (version {result.version.number}).")
+            repairs = f"; {len(result.warnings)} repairs, listed below" if result.warnings else ""
+            messages.success(request, f"{result.lens.name}: {result.outcome} (version {result.version.number}){repairs}.")
             for warning in result.warnings:
                 messages.warning(request, warning)
             return hx_redirect(request, result.lens.get_absolute_url())

@@ -44,13 +44,21 @@ class LensSerializer(serializers.ModelSerializer):
 class LensUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="opsx YAML (.yaml/.yml) or AWS custom lens JSON (.json).")
     format = serializers.ChoiceField(choices=lensfile.FORMATS, required=False, help_text="Override detection.")
+    strict = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Refuse a file that needs any repair (the repairs are listed under `fields.file`) instead of "
+        "importing it with warnings.",
+    )
 
 
 class LensImportResultSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["created", "new version", "unchanged"])
     lens = LensSerializer()
     version = LensVersionSerializer()
-    warnings = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(
+        child=serializers.CharField(), help_text="One line per repair or oddity: the field path, then what was done."
+    )
 
 
 class RiskCountsField(serializers.DictField):

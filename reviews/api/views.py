@@ -85,7 +85,9 @@ class LensViewSet(viewsets.ReadOnlyModelViewSet):
         request={"multipart/form-data": LensUploadSerializer},
         responses={201: LensImportResultSerializer, 200: LensImportResultSerializer},
         description="Import a lens file. 201 when a lens or version is created, 200 when it is unchanged; an invalid "
-        "file is refused (400) with one message per problem under `fields.file`, each naming its field path.",
+        "file is refused (400) with one message per problem under `fields.file`, each naming its field path. What a "
+        "published AWS file needs repairing is repaired as the AWS tool reads it and listed in `warnings`; with "
+        "`strict` such a file is refused instead.",
     )
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def upload(self, request: Request) -> Response:
@@ -100,6 +102,7 @@ class LensViewSet(viewsets.ReadOnlyModelViewSet):
                 actor=request.user,  # type: ignore[arg-type]
                 filename=upload.name,
                 fmt=form.validated_data.get("format"),
+                strict=form.validated_data["strict"],
             )
         except lensfile.LensFormatError as exc:
             raise ValidationError({"file": str(exc).splitlines()}) from exc

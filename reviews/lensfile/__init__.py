@@ -74,24 +74,37 @@ def detect_format(text_or_bytes: str | bytes, filename: str | None = None) -> Fo
 
 
 def load_with_warnings(
-    text_or_bytes: str | bytes, filename: str | None = None, fmt: Format | None = None
+    text_or_bytes: str | bytes, filename: str | None = None, fmt: Format | None = None, *, strict: bool = False
 ) -> tuple[Lens, list[LensIssue]]:
-    """Parse a lens and also return what was accepted with a warning. Raises :class:`LensFormatError`."""
+    """Parse a lens and also return what was repaired or accepted with a warning.
+
+    Raises :class:`LensFormatError`. With ``strict``, every warning is an error instead: the file is
+    accepted only if it needs no repair at all.
+    """
     chosen = fmt or detect_format(text_or_bytes, filename)
-    if chosen == "aws":
-        return parse_aws(text_or_bytes)
-    if chosen == "yaml":
-        return parse_yaml(text_or_bytes)
-    raise ValueError(f"unknown lens format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if chosen not in FORMATS:
+        raise ValueError(f"unknown lens format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    parse = parse_aws if chosen == "aws" else parse_yaml
+    try:
+        lens, issues = parse(text_or_bytes)
+    except LensFormatError as exc:
+        if strict and exc.warnings:
+            raise LensFormatError([*exc.errors, *(w.refused() for w in exc.warnings)]) from None
+        raise
+    if strict and issues:
+        raise LensFormatError([w.refused() for w in issues])
+    return lens, issues
 
 
-def load(text_or_bytes: str | bytes, filename: str | None = None, fmt: Format | None = None) -> Lens:
-    """Parse a lens file; every accepted oddity is reported as a :class:`LensFormatWarning`.
+def load(
+    text_or_bytes: str | bytes, filename: str | None = None, fmt: Format | None = None, *, strict: bool = False
+) -> Lens:
+    """Parse a lens file; every repair or accepted oddity is reported as a :class:`LensFormatWarning`.
 
     Either the whole file is valid and a :class:`Lens` is returned, or :class:`LensFormatError` is
     raised listing every problem found.
     """
-    lens, issues = load_with_warnings(text_or_bytes, filename=filename, fmt=fmt)
+    lens, issues = load_with_warnings(text_or_bytes, filename=filename, fmt=fmt, strict=strict)
     for issue in issues:
         warnings.warn(str(issue), LensFormatWarning, stacklevel=2)
     return lens

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from reviews.models import Lens, LensVersion
-from tests.factories import make_lens_yaml
+from tests.factories import WILD_LENS_WARNINGS, make_lens_yaml, make_wild_aws_lens
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +55,18 @@ def test_export_to_file_and_unknown_name(tmp_path):
 def test_import_missing_file():
     with pytest.raises(CommandError, match="cannot read"):
         run("import_lens", str(Path("/nonexistent/lens.yaml")))
+
+
+def test_import_repairs_a_lens_from_the_wild_and_strict_refuses_it(tmp_path):
+    path = tmp_path / "wild.json"
+    path.write_text(make_wild_aws_lens())
+    with pytest.raises(CommandError) as exc:
+        run("import_lens", str(path), "--strict")
+    assert "_release_note: unknown key (a strict import refuses this)" in str(exc.value)
+    assert not Lens.objects.filter(name="Wild Lens").exists()
+    out, err = run("import_lens", str(path))
+    assert out.startswith("created: Wild Lens (version 1, 2 questions; 7 warning(s) above)")
+    assert err.splitlines() == [f"warning: {line}" for line in WILD_LENS_WARNINGS]
+    exported = tmp_path / "exported.json"
+    run("export_lens", "Wild Lens", "--format", "aws", "-o", str(exported))
+    assert run("import_lens", str(exported))[0].startswith("unchanged: Wild Lens (version 1,")
