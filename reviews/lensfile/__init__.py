@@ -13,6 +13,7 @@ from typing import Literal
 
 from reviews.lensfile.aws import dump_aws, parse_aws
 from reviews.lensfile.conditions import ConditionSyntaxError, evaluate, parse_condition
+from reviews.lensfile.diff import LensDiff, diff_documents
 from reviews.lensfile.errors import LensFormatError, LensFormatWarning, LensIssue
 from reviews.lensfile.model import (
     AdditionalResource,
@@ -38,6 +39,7 @@ __all__ = [
     "Format",
     "Lens",
     "LensFormatError",
+    "LensDiff",
     "LensFormatWarning",
     "LensIssue",
     "Pillar",
@@ -47,7 +49,9 @@ __all__ = [
     "Risk",
     "RiskRule",
     "builtin_lens_path",
+    "compare",
     "detect_format",
+    "diff_documents",
     "dump",
     "evaluate",
     "load",
@@ -117,6 +121,11 @@ def dump(lens: Lens, fmt: Format = "yaml") -> str:
     if fmt == "aws":
         return dump_aws(lens)
     raise ValueError(f"unknown lens format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def compare(before: Lens, after: Lens) -> LensDiff:
+    """What changed from one lens to another (see :mod:`reviews.lensfile.diff`)."""
+    return diff_documents(before.to_dict(), after.to_dict())
 
 
 def builtin_lens_path(name: str = "operational-readiness") -> Path:
