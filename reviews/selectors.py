@@ -568,7 +568,9 @@ class UpgradePreview:
         """What `LensUpgrade.changes` records."""
         return {
             "added": [q.id for q in self.new],
-            "removed": sorted([lost.answer.question_id for lost in self.lost] + [q.id for q in self.removed_unanswered]),
+            "removed": sorted(
+                [lost.answer.question_id for lost in self.lost] + [q.id for q in self.removed_unanswered]
+            ),
             "changed": [c.answer.question_id for c in self.carried if c.question_change],
             "dropped_choices": {
                 c.answer.question_id: [d.id for d in c.dropped_choices] for c in self.carried if c.dropped_choices
@@ -610,9 +612,7 @@ def upgrade_preview(*, review_lens: ReviewLens, target: LensVersion) -> UpgradeP
                     pillar_name=pillar.name,
                     selected_after=selected_after,
                     kept_choices=[titles[c] for c in selected_after],
-                    dropped_choices=[
-                        ChoiceRef(c, old_titles.get(c, c)) for c in answer.selected if c not in titles
-                    ],
+                    dropped_choices=[ChoiceRef(c, old_titles.get(c, c)) for c in answer.selected if c not in titles],
                     risk_before=answer.risk,
                     risk_after=question_risk(question, selected_after, answer.not_applicable),
                     question_change=diff.changed_question(question.id),

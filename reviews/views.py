@@ -94,7 +94,9 @@ def lens_upload(request: HttpRequest) -> HttpResponse:
                 form.add_error("file", line)
         else:
             repairs = f"; {len(result.warnings)} repairs, listed below" if result.warnings else ""
-            messages.success(request, f"{result.lens.name}: {result.outcome} (version {result.version.number}){repairs}.")
+            messages.success(
+                request, f"{result.lens.name}: {result.outcome} (version {result.version.number}){repairs}."
+            )
             for warning in result.warnings:
                 messages.warning(request, warning)
             return hx_redirect(request, result.lens.get_absolute_url())
@@ -298,7 +300,9 @@ def review_upgrade(request: HttpRequest, pk: int, review_lens_pk: int) -> HttpRe
     if not newer:
         messages.info(request, f"This review already uses the newest version of {review_lens.lens.name}.")
         return hx_redirect(request, review.get_absolute_url())
-    form = LensUpgradeForm(request.POST if confirm else request.GET, lens_name=review_lens.lens.name, numbers=[v.number for v in newer])
+    form = LensUpgradeForm(
+        request.POST if confirm else request.GET, lens_name=review_lens.lens.name, numbers=[v.number for v in newer]
+    )
     context: dict[str, Any] = {**_review_context(request, review, "answers"), "review_lens": review_lens, "form": form}
     if not form.is_valid():
         return render(request, "reviews/review_upgrade.html", context, status=400)

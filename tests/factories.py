@@ -141,7 +141,8 @@ WILD_LENS_WARNINGS = [
     "_release_note: unknown key; ignored",
     "pillars[0].questions[1].title: bare NaN token (not JSON); read as the text 'NaN'",
     "pillars[0].questions[1].helpfulResource.url: spaces around the URL; removed",
-    "pillars[0].questions[1].choices[0].helpfulResource.Url: wrong capitalisation; read as 'url' (keys are case-sensitive)",
+    "pillars[0].questions[1].choices[0].helpfulResource.Url: wrong capitalisation; "
+    "read as 'url' (keys are case-sensitive)",
     "pillars[0].questions[1].choices[0].helpfulResource.Url: spaces inside the URL; written as %20",
     "pillars[0].questions[1].choices[1].id: 'wild_q2_none' does not end in '_no'; "
     "read as the question's 'None of these' choice, as its title says",

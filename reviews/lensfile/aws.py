@@ -169,7 +169,9 @@ class _Reader:
             return None
         errors_before = len(self.errors)
         text = self.get(d, "displayText", path, str, required=False)
-        url = self.url(self.get(d, "url", path, str, required=False), join_path(path, self.spelt.get((path, "url"), "url")))
+        url = self.url(
+            self.get(d, "url", path, str, required=False), join_path(path, self.spelt.get((path, "url"), "url"))
+        )
         if not text:
             if url is None:
                 if len(self.errors) == errors_before:
@@ -228,7 +230,9 @@ class _Reader:
             title=title,
             description=description,
             helpful_resource=helpful_resource,
-            choices=self.none_of_these(tuple(self.choice(c, index_path(cpath, i)) for i, c in enumerate(choices)), cpath),
+            choices=self.none_of_these(
+                tuple(self.choice(c, index_path(cpath, i)) for i, c in enumerate(choices)), cpath
+            ),
             risk_rules=tuple(self.rule(r, index_path(rpath, i)) for i, r in enumerate(rules)),
         )
 
@@ -329,7 +333,11 @@ def to_aws_dict(lens: m.Lens) -> dict[str, Any]:
                 path = f"pillars[{i}].questions[{j}].improvementPlan"
                 errors.append(LensIssue(path, "the AWS format has no question-level improvement plan"))
             for k, c in enumerate(q.choices):
-                if c.is_none_of_these and not c.id.endswith(m.NONE_OF_THESE_SUFFIX) and not m.titled_none_of_these(c.title):
+                if (
+                    c.is_none_of_these
+                    and not c.id.endswith(m.NONE_OF_THESE_SUFFIX)
+                    and not m.titled_none_of_these(c.title)
+                ):
                     # The AWS format marks the choice by its id alone (or, read by opsx, by its title).
                     path = f"pillars[{i}].questions[{j}].choices[{k}].id"
                     errors.append(

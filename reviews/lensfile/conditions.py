@@ -11,7 +11,8 @@ Grammar (highest precedence last)::
 
 A choice id is true when that choice is selected. ``default`` is only recognised as the whole
 condition. A question's rules are tried in order and the first true one sets the risk; ``default``
-is always true (and without a ``default`` rule, no match means no risk). Conditions are parsed once into a tree (cached per text) and never passed to eval().
+is always true (and without a ``default`` rule, no match means no risk). Conditions are parsed
+once into a tree (cached per text) and never passed to eval().
 """
 
 from __future__ import annotations
@@ -208,9 +209,10 @@ def evaluate(question: Question, selected_choice_ids: Iterable[str]) -> Risk:
 
     Rules are tried in their file order; the first whose condition is true wins (``default`` is always
     true). When none is true, which only a question without a ``default`` rule allows, the risk is
-    :data:`~reviews.lensfile.model.NO_MATCH_RISK` (no risk, as in the AWS tool). Selecting an id the question does not have, or combining the "None of these" choice with
-    another choice, raises ``ValueError``. An empty selection is evaluated like any other; deciding
-    whether an unanswered question has a risk at all is the caller's business.
+    :data:`~reviews.lensfile.model.NO_MATCH_RISK` (no risk, as in the AWS tool). Selecting an id the
+    question does not have, or combining the "None of these" choice with another choice, raises
+    ``ValueError``. An empty selection is evaluated like any other; deciding whether an unanswered
+    question has a risk at all is the caller's business.
     """
     selected = frozenset(selected_choice_ids)
     known = {c.id: c for c in question.choices}

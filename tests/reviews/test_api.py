@@ -83,7 +83,11 @@ def test_lens_upload_returns_the_repairs_and_strict_refuses(api_as, owner):
     created = upload()
     assert (created.status_code, created.json()["warnings"]) == (201, WILD_LENS_WARNINGS)
     again = upload()
-    assert (again.status_code, again.json()["outcome"], again.json()["warnings"]) == (200, "unchanged", WILD_LENS_WARNINGS)
+    assert (again.status_code, again.json()["outcome"], again.json()["warnings"]) == (
+        200,
+        "unchanged",
+        WILD_LENS_WARNINGS,
+    )
 
 
 # --- reviews --------------------------------------------------------------------------------

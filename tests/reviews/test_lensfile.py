@@ -18,11 +18,13 @@ from reviews.lensfile import (
     Risk,
     builtin_lens_path,
     detect_format,
+    diff_documents,
     dump,
     evaluate,
     load,
     load_with_warnings,
 )
+from reviews.lensfile import compare as lensfile_compare
 from reviews.lensfile import model as m
 from reviews.lensfile.conditions import ConditionSyntaxError, canonical, parse_condition
 from reviews.lensfile.opsx_yaml import schema_validator
@@ -430,7 +432,8 @@ def test_a_url_that_is_not_a_link_is_still_refused() -> None:
     doc = aws_doc()
     doc["pillars"][0]["questions"][0]["choices"][0]["improvementPlan"]["url"] = " www.x.test "
     assert aws_errors(doc) == [
-        "pillars[0].questions[0].choices[0].improvementPlan.url: must start with http:// or https:// and contain no spaces"
+        "pillars[0].questions[0].choices[0].improvementPlan.url: "
+        "must start with http:// or https:// and contain no spaces"
     ]
 
 
@@ -460,12 +463,16 @@ def test_unknown_top_level_keys_and_capitalised_url() -> None:
     doc = aws_doc()
     doc["_release_note"] = "first"
     doc["_teams"] = {"_authors": [{"name": "Someone"}]}
-    doc["pillars"][1]["questions"][0]["choices"][1]["improvementPlan"] = {"displayText": "Do beta.", "Url": "https://x.test"}
+    doc["pillars"][1]["questions"][0]["choices"][1]["improvementPlan"] = {
+        "displayText": "Do beta.",
+        "Url": "https://x.test",
+    }
     lens, lines = repaired(doc)
     assert lines == [
         "_release_note: unknown key; ignored",
         "_teams: unknown key; ignored",
-        "pillars[1].questions[0].choices[1].improvementPlan.Url: wrong capitalisation; read as 'url' (keys are case-sensitive)",
+        "pillars[1].questions[0].choices[1].improvementPlan.Url: wrong capitalisation; "
+        "read as 'url' (keys are case-sensitive)",
     ]
     assert lens == load_aws(aws_doc())
 
@@ -492,19 +499,26 @@ def test_additional_resources_and_question_helpful_resource_from_the_wild() -> N
     q = doc["pillars"][0]["questions"][0]
     q["helpfulResource"] = {"displayText": "Why this matters.", "url": "https://x.test/why "}
     q["choices"][0]["additionalResources"] = [
-        {"type": "HELPFUL_RESOURCE", "content": [{"displayText": "Blog", "url": "https://x.test/blog"}, {"url": "https://x.test/bare"}]},
+        {
+            "type": "HELPFUL_RESOURCE",
+            "content": [{"displayText": "Blog", "url": "https://x.test/blog"}, {"url": "https://x.test/bare"}],
+        },
         {"type": "IMPROVEMENT_PLAN", "content": [{"displayText": ""}]},
     ]
     lens, lines = repaired(doc)
     assert lines == [
         "pillars[0].questions[0].helpfulResource.url: spaces around the URL; removed",
-        "pillars[0].questions[0].choices[0].additionalResources[0].content[1].displayText: missing; the URL is shown instead",
+        "pillars[0].questions[0].choices[0].additionalResources[0].content[1].displayText: "
+        "missing; the URL is shown instead",
         "pillars[0].questions[0].choices[0].additionalResources[1].content[0]: resource without text or URL; ignored",
     ]
     question = lens.pillars[0].questions[0]
     assert question.helpful_resource == Resource("Why this matters.", "https://x.test/why")
     helpful, plan = question.choices[0].additional_resources
-    assert helpful.content == (Resource("Blog", "https://x.test/blog"), Resource("https://x.test/bare", "https://x.test/bare"))
+    assert helpful.content == (
+        Resource("Blog", "https://x.test/blog"),
+        Resource("https://x.test/bare", "https://x.test/bare"),
+    )
     assert plan.type == m.ResourceType.IMPROVEMENT_PLAN and plan.content == ()
     assert_round_trips(lens)
 
@@ -531,9 +545,14 @@ def test_a_none_of_these_choice_the_aws_format_cannot_mark_is_not_exported() -> 
     lens = load_aws(aws_doc())
     q = lens.pillars[0].questions[0]
     odd = replace(q.choices[3], id="q_one_nothing", title="Nothing applies")
-    changed = replace(lens, pillars=(replace(lens.pillars[0], questions=(replace(q, choices=(*q.choices[:3], odd)),)), lens.pillars[1]))
+    changed = replace(
+        lens,
+        pillars=(replace(lens.pillars[0], questions=(replace(q, choices=(*q.choices[:3], odd)),)), lens.pillars[1]),
+    )
     assert load(dump(changed, "yaml"), fmt="yaml") == changed
-    with pytest.raises(LensFormatError, match=r"choices\[3\]\.id: a 'None of these' choice needs an id ending in '_no'"):
+    with pytest.raises(
+        LensFormatError, match=r"choices\[3\]\.id: a 'None of these' choice needs an id ending in '_no'"
+    ):
         dump(changed, "aws")
 
 
@@ -774,3 +793,101 @@ def test_dump_refuses_invalid_lens_and_unknown_format() -> None:
         dump(replace(lens, name=""), "yaml")
     with pytest.raises(ValueError, match="unknown lens format 'xml'"):
         dump(lens, "xml")  # type: ignore[arg-type]
+
+
+# --- comparing two versions ---------------------------------------------------------------------
+
+
+def changed_doc() -> dict[str, Any]:
+    """aws_doc() as a second version: one question of each kind of change, and one new question."""
+    doc = aws_doc()
+    q_one = doc["pillars"][0]["questions"][0]
+    q_one["title"] = "Is it ready for launch?"
+    alpha, beta, gamma, none = q_one["choices"]
+    alpha["improvementPlan"]["url"] = "https://x.test/alpha"
+    gamma["description"] = "Gamma, explained."
+    q_one["choices"] = [
+        alpha,
+        {"id": "delta", "title": "Delta", "improvementPlan": {"displayText": "Do delta."}},
+        gamma,
+        none,
+    ]
+    q_one["riskRules"] = [
+        {"condition": "gamma || delta", "risk": "MEDIUM_RISK"},
+        {"condition": "default", "risk": "HIGH_RISK"},
+    ]
+    q_two = doc["pillars"][1]["questions"].pop(0)
+    doc["pillars"][0]["questions"].append(q_two)
+    q_three = copy.deepcopy(q_two)
+    q_three.update(id="q_three", title="Is it monitored?")
+    q_three["choices"][3]["id"] = "q_three_no"
+    doc["pillars"][1]["questions"] = [q_three]
+    doc["pillars"][1]["name"] = "Two, renamed"
+    q_two["riskRules"][:2] = q_two["riskRules"][1::-1]  # first match wins, so the order is a change
+    return doc
+
+
+def test_diff_of_a_lens_with_itself_is_empty_whatever_the_spelling_of_conditions() -> None:
+    doc = aws_doc()
+    respelt = copy.deepcopy(doc)
+    respelt["pillars"][0]["questions"][0]["riskRules"][0]["condition"] = "(alpha)&&beta"
+    result = lensfile_compare(load_aws(doc), load_aws(respelt))
+    assert result.is_empty
+    assert result.counts == dict.fromkeys(result.counts, 0)
+
+
+def test_diff_names_questions_choices_and_rules_added_removed_and_changed_with_text() -> None:
+    before, after = load_aws(aws_doc()), load_aws(changed_doc())
+    result = lensfile_compare(before, after)
+    assert result.counts == {
+        "questions_added": 1,
+        "questions_removed": 0,
+        "questions_changed": 2,
+        "choices_added": 1,
+        "choices_removed": 1,
+        "choices_changed": 2,
+        "rules_added": 0,
+        "rules_removed": 1,
+        "rules_changed": 1,
+    }
+    assert [(q.id, q.title, q.pillar_name) for q in result.questions_added] == [
+        ("q_three", "Is it monitored?", "Two, renamed")
+    ]
+    assert [(p.id, [(c.before, c.after) for c in p.changes]) for p in result.pillars_changed] == [
+        ("pillar_two", [("Two", "Two, renamed")])
+    ]
+    q_one = result.changed_question("q_one")
+    assert q_one is not None
+    assert [(c.field, c.before, c.after) for c in q_one.changes] == [
+        ("title", "Is it ready?", "Is it ready for launch?")
+    ]
+    assert [(c.id, c.title) for c in q_one.choices_added] == [("delta", "Delta")]
+    assert [(c.id, c.title) for c in q_one.choices_removed] == [("beta", "Beta")]
+    assert [(c.id, [(f.field, f.before, f.after) for f in c.changes]) for c in q_one.choices_changed] == [
+        ("alpha", [("improvement_plan", "Do alpha.", "Do alpha. <https://x.test/alpha>")]),
+        ("gamma", [("description", "", "Gamma, explained.")]),
+    ]
+    assert [(r.risk, r.condition) for r in q_one.rules_removed] == [("NO_RISK", "alpha && beta")]
+    assert [(r.risk, r.before, r.after) for r in q_one.rules_changed] == [("MEDIUM_RISK", "gamma", "gamma || delta")]
+    q_two = result.changed_question("q_two")
+    assert q_two is not None
+    assert [(c.field, c.before, c.after, c.label) for c in q_two.changes] == [
+        ("pillar", "Two", "One", "Pillar"),
+        ("rule_order", "NO_RISK, MEDIUM_RISK, HIGH_RISK", "MEDIUM_RISK, NO_RISK, HIGH_RISK", "Order of risk rules"),
+    ]
+    assert q_two.rules_changed == ()
+    assert result.changed_question("q_three") is None
+    reverse = lensfile_compare(after, before)
+    assert [q.id for q in reverse.questions_removed] == ["q_three"]
+    assert [(r.risk, r.condition) for r in reverse.changed_question("q_one").rules_added] == [
+        ("NO_RISK", "alpha && beta")
+    ]  # type: ignore[union-attr]
+
+
+def test_diff_works_on_stored_documents_and_serialises_to_json() -> None:
+    before, after = load_aws(aws_doc()), load_aws(changed_doc())
+    stored_before = json.loads(json.dumps(before.to_dict()))
+    stored_after = json.loads(json.dumps(after.to_dict()))
+    result = diff_documents(stored_before, stored_after)
+    assert result == lensfile_compare(before, after)
+    assert json.loads(json.dumps(result.to_dict()))["questions_added"][0]["id"] == "q_three"

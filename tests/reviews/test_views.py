@@ -270,7 +270,10 @@ def test_lens_upload_in_browser_lists_each_repair_and_strict_refuses(client_as, 
     assert (ok.status_code, ok["Location"]) == (303, "/reviews/lenses/wild-lens/")
     page = client.get(ok["Location"])
     shown = [str(m) for m in page.context["messages"]]
-    assert shown == [f"Wild Lens: created (version 1); {len(WILD_LENS_WARNINGS)} repairs, listed below.", *WILD_LENS_WARNINGS]
+    assert shown == [
+        f"Wild Lens: created (version 1); {len(WILD_LENS_WARNINGS)} repairs, listed below.",
+        *WILD_LENS_WARNINGS,
+    ]
     assert "spaces inside the URL; written as %20" in page.content.decode()
 
 
