@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 
 from reviews.models import Lens, LensVersion
 from tests.factories import WILD_LENS_WARNINGS, make_lens_yaml, make_wild_aws_lens
+from tests.shared_data import SHARED_LENS_FILES, needs_shared_lenses
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +71,17 @@ def test_import_repairs_a_lens_from_the_wild_and_strict_refuses_it(tmp_path):
     exported = tmp_path / "exported.json"
     run("export_lens", "Wild Lens", "--format", "aws", "-o", str(exported))
     assert run("import_lens", str(exported))[0].startswith("unchanged: Wild Lens (version 1,")
+
+
+@needs_shared_lenses
+@pytest.mark.parametrize("path", SHARED_LENS_FILES, ids=lambda p: p.name)
+def test_each_shared_lens_file_imports_with_its_warnings_and_round_trips(tmp_path, path):
+    out, err = run("import_lens", str(path))
+    assert out.startswith("created: ")
+    warnings = err.splitlines()
+    assert warnings and all(line.startswith("warning: ") for line in warnings)
+    assert f"; {len(warnings)} warning(s) above)" in out
+    name = out.removeprefix("created: ").split(" (version")[0]
+    exported = tmp_path / "exported.json"
+    run("export_lens", name, "--format", "aws", "-o", str(exported))
+    assert run("import_lens", str(exported))[0].startswith(f"unchanged: {name} (version 1,")

@@ -220,3 +220,11 @@ def test_api_upgrade_preview_and_upgrade_to_a_given_version(api_as, owner, outsi
 def test_api_upgrade_preview_without_a_newer_version_is_a_conflict(api_as, owner, review):
     response = api_as(owner).get(f"/api/v1/reviews/{review.pk}/upgrade-preview/?lens=test-lens")
     assert response.status_code == 409
+
+
+def test_a_lens_with_one_version_compares_with_itself(client_as, api_as, teammate, review):
+    page = text_of(client_as(teammate).get("/reviews/lenses/test-lens/compare/"))
+    assert "This lens has only one version so far." in page
+    body = api_as(teammate).get("/api/v1/lenses/test-lens/compare/").json()
+    assert (body["before"]["number"], body["after"]["number"]) == (1, 1)
+    assert not any(body["diff"]["counts"].values())

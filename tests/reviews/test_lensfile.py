@@ -120,6 +120,13 @@ def test_shared_lens_oddities_are_reported_not_lost() -> None:
     s3_lens, s3_issues = load_with_warnings(s3.read_bytes(), filename=s3.name)
     assert s3_lens.version_label == "v3.1.0"
     assert [str(i) for i in s3_issues] == ["_note: unknown key; ignored"]
+    ddb = SHARED_LENSES / "DynamoDB__custom-lensddb-v1.0.json"
+    _, ddb_issues = load_with_warnings(ddb.read_bytes(), filename=ddb.name)
+    assert [str(i) for i in ddb_issues] == [
+        "_release_date: unknown key; ignored",
+        "_release_note: unknown key; ignored",
+        "_teams: unknown key; ignored",
+    ]
 
 
 @needs_shared
