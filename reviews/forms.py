@@ -133,3 +133,44 @@ class LensUploadForm(forms.Form):
     format = forms.ChoiceField(
         choices=[("", "Detect from the file"), *[(f, f) for f in lensfile.FORMATS]], required=False
     )
+    strict = forms.BooleanField(
+        required=False,
+        label="Strict: refuse a file that needs repairs",
+        help_text="Without this, what published AWS files get wrong (spaces in URLs, a missing default rule, …) "
+        "is repaired as the AWS tool reads it, and each repair is listed.",
+    )
+
+
+def _version_field(lens_name: str, numbers: list[int], label: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        coerce=int,
+        choices=[(n, f"Version {n}") for n in numbers],
+        error_messages={
+            "required": "Pick a version.",
+            "invalid_choice": f"{lens_name} has no version %(value)s.",
+        },
+    )
+
+
+class LensCompareForm(forms.Form):
+    """Two versions of one lens, `from` and `to` (query parameters; defaults: the two newest)."""
+
+    def __init__(self, query: Any, *, lens_name: str, numbers: list[int]) -> None:
+        numbers = sorted(numbers, reverse=True)
+        defaults = {"to": numbers[0], "from": numbers[1] if len(numbers) > 1 else numbers[0]} if numbers else {}
+        super().__init__({key: query.get(key) or defaults.get(key, "") for key in ("from", "to")})
+        self.fields["from"] = _version_field(lens_name, numbers, "From")
+        self.fields["to"] = _version_field(lens_name, numbers, "To")
+
+
+class LensUpgradeForm(forms.Form):
+    """The newer version a review's lens moves to (`to`; default: the newest)."""
+
+    def __init__(self, data: Any, *, lens_name: str, numbers: list[int]) -> None:
+        numbers = sorted(numbers, reverse=True)
+        super().__init__({"to": data.get("to") or (numbers[0] if numbers else "")})
+        self.fields["to"] = _version_field(lens_name, numbers, "Upgrade to")
+        self.fields["to"].error_messages["invalid_choice"] = (
+            f"{lens_name} has no version %(value)s newer than the one this review uses."
+        )

@@ -14,7 +14,9 @@ from reviews.models import LensVersion
 
 @lru_cache(maxsize=256)
 def _parse(fingerprint: str, source_yaml: str) -> Lens:
-    return lensfile.load(source_yaml, fmt="yaml")
+    # Warnings (a question without a default rule, say) were shown when the lens was imported.
+    lens, _ = lensfile.load_with_warnings(source_yaml, fmt="yaml")
+    return lens
 
 
 def lens_of(version: LensVersion) -> Lens:

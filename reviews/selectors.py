@@ -19,9 +19,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from incidents.models import ActionItem
+from reviews import lensfile
 from reviews.defaults import TIER_DEFAULTS
 from reviews.lens_cache import lens_of, questions_by_id
 from reviews.lensfile import Choice, Question
+from reviews.lensfile.diff import ChoiceRef, LensDiff, QuestionChange, QuestionRef
 from reviews.models import (
     RISK_ORDER,
     Answer,
@@ -727,3 +729,177 @@ def review_rollup(review: Review) -> Rollup:
 def team_people(review: Review) -> QuerySet[User]:
     """People who can own the review's follow-ups: its team's members."""
     return User.objects.filter(memberships__team_id=review.team_id, is_active=True).order_by("username")
+
+
+# --- comparing lens versions and previewing an upgrade ----------------------------------------
+
+RISK_FROM_LENS = {
+    lensfile.Risk.HIGH_RISK: Risk.HIGH,
+    lensfile.Risk.MEDIUM_RISK: Risk.MEDIUM,
+    lensfile.Risk.NO_RISK: Risk.NONE,
+}
+
+
+def question_risk(question: Question, selected: list[str], not_applicable: bool) -> str:
+    """An answer's risk under a question's rules (not applicable and unanswered come first)."""
+    if not_applicable:
+        return Risk.NOT_APPLICABLE
+    if not selected:
+        return Risk.UNANSWERED
+    return RISK_FROM_LENS[lensfile.evaluate(question, selected)]
+
+
+@dataclass
+class LensComparison:
+    lens: Lens
+    before: LensVersion
+    after: LensVersion
+    diff: LensDiff
+
+
+def lens_compare(*, lens: Lens, before: int, after: int) -> LensComparison:
+    """Two stored versions of a lens (numbers checked by the caller's form) and what changed between them."""
+    versions = {v.number: v for v in lens.versions.filter(number__in=[before, after])}
+    return LensComparison(
+        lens=lens,
+        before=versions[before],
+        after=versions[after],
+        diff=lensfile.diff_documents(versions[before].document, versions[after].document),
+    )
+
+
+def newer_versions(review_lens: ReviewLens) -> list[LensVersion]:
+    """Versions of the review's lens it could be upgraded to, newest first."""
+    return list(
+        LensVersion.objects.filter(lens_id=review_lens.lens_id, number__gt=review_lens.lens_version.number)
+        .defer("source_yaml")
+        .order_by("-number")
+    )
+
+
+def _has_content(answer: Answer) -> bool:
+    return bool(answer.selected or answer.not_applicable or answer.notes.strip() or answer.evidence_links)
+
+
+@dataclass
+class CarriedAnswer:
+    """An answer that stays: its question still exists in the new version."""
+
+    answer: Answer
+    title: str
+    pillar_name: str
+    selected_after: list[str]
+    kept_choices: list[str]  # titles
+    dropped_choices: list[ChoiceRef]
+    risk_before: str
+    risk_after: str
+    question_change: QuestionChange | None
+
+    @property
+    def risk_changed(self) -> bool:
+        return self.risk_before != self.risk_after
+
+
+@dataclass
+class LostAnswer:
+    """An answer that goes: its question is not in the new version (milestones keep it)."""
+
+    answer: Answer
+    title: str
+    pillar_name: str
+    selected: list[str]  # titles
+
+
+@dataclass
+class UpgradePreview:
+    review_lens: ReviewLens
+    current: LensVersion
+    target: LensVersion
+    diff: LensDiff
+    carried: list[CarriedAnswer]  # every kept question; `answered` filters those with something to keep
+    lost: list[LostAnswer]  # answered questions that the new version removes
+    removed_unanswered: list[QuestionRef]
+    new: list[QuestionRef]
+
+    @property
+    def answered(self) -> list[CarriedAnswer]:
+        return [c for c in self.carried if _has_content(c.answer)]
+
+    @property
+    def affected(self) -> list[CarriedAnswer]:
+        """Kept answers the upgrade touches: a choice dropped, the risk changed, or the question reworded."""
+        return [c for c in self.answered if c.dropped_choices or c.risk_changed or c.question_change]
+
+    def changes(self) -> dict[str, Any]:
+        """What `LensUpgrade.changes` records."""
+        return {
+            "added": [q.id for q in self.new],
+            "removed": sorted(
+                [lost.answer.question_id for lost in self.lost] + [q.id for q in self.removed_unanswered]
+            ),
+            "changed": [c.answer.question_id for c in self.carried if c.question_change],
+            "dropped_choices": {
+                c.answer.question_id: [d.id for d in c.dropped_choices] for c in self.carried if c.dropped_choices
+            },
+            "risk_changed": [
+                {"question_id": c.answer.question_id, "before": c.risk_before, "after": c.risk_after}
+                for c in self.carried
+                if c.risk_changed
+            ],
+        }
+
+
+def upgrade_preview(*, review_lens: ReviewLens, target: LensVersion) -> UpgradePreview:
+    """What moving `review_lens` to `target` would carry over, lose and add (nothing is saved).
+
+    Built on `lensfile.diff_documents` of the two versions; `services.review_lens_upgrade` applies
+    exactly this. Answers to questions whose id is unchanged carry over, without the choices the new
+    version no longer has, with their risk evaluated again; answers to removed questions are lost;
+    new questions start unanswered.
+    """
+    current = review_lens.lens_version
+    diff = lensfile.diff_documents(current.document, target.document)
+    old_questions = questions_by_id(current)
+    new_lens = lens_of(target)
+    answers = {a.question_id: a for a in review_lens.answers.all()}
+    carried = []
+    for pillar in new_lens.pillars:
+        for question in pillar.questions:
+            answer = answers.get(question.id)
+            if answer is None:
+                continue
+            titles = {c.id: c.title for c in question.choices}
+            old_titles = {c.id: c.title for c in old_questions[question.id].choices}
+            selected_after = [c for c in question.choice_ids() if c in set(answer.selected)]
+            carried.append(
+                CarriedAnswer(
+                    answer=answer,
+                    title=question.title,
+                    pillar_name=pillar.name,
+                    selected_after=selected_after,
+                    kept_choices=[titles[c] for c in selected_after],
+                    dropped_choices=[ChoiceRef(c, old_titles.get(c, c)) for c in answer.selected if c not in titles],
+                    risk_before=answer.risk,
+                    risk_after=question_risk(question, selected_after, answer.not_applicable),
+                    question_change=diff.changed_question(question.id),
+                )
+            )
+    removed = {q.id: q for q in diff.questions_removed}
+    lost, removed_unanswered = [], []
+    for qid, ref in removed.items():
+        answer = answers.get(qid)
+        if answer is not None and _has_content(answer):
+            titles = {c.id: c.title for c in old_questions[qid].choices}
+            lost.append(LostAnswer(answer, ref.title, ref.pillar_name, [titles.get(c, c) for c in answer.selected]))
+        else:
+            removed_unanswered.append(ref)
+    return UpgradePreview(
+        review_lens=review_lens,
+        current=current,
+        target=target,
+        diff=diff,
+        carried=carried,
+        lost=lost,
+        removed_unanswered=removed_unanswered,
+        new=list(diff.questions_added),
+    )

@@ -45,11 +45,7 @@ from teams import permissions
 from teams.models import System, User
 from teams.permissions import Action, TeamRole
 
-RISK_FROM_LENS = {
-    lensfile.Risk.HIGH_RISK: Risk.HIGH,
-    lensfile.Risk.MEDIUM_RISK: Risk.MEDIUM,
-    lensfile.Risk.NO_RISK: Risk.NONE,
-}
+question_risk = selectors.question_risk
 
 
 class StaleAnswer(Exception):  # noqa: N818 - reads better at the call sites than StaleAnswerError
@@ -94,13 +90,18 @@ def lens_import(
     filename: str | None = None,
     fmt: lensfile.Format | None = None,
     builtin: bool = False,
+    strict: bool = False,
 ) -> ImportResult:
     """Import a lens file. Raises `lensfile.LensFormatError` (nothing saved) when the file is invalid.
 
     A new name creates a lens; a changed lens under a known name adds a version; a lens identical to
-    the latest version (same fingerprint) changes nothing.
+    the latest version (same fingerprint) changes nothing. What the reader repaired comes back as
+    `warnings`, one line each; with `strict`, a file that needs any repair is refused instead.
+    `actor=None` is the system (commands, the built-in lens); a person needs `can_import_lens`.
     """
-    parsed, issues = lensfile.load_with_warnings(data, filename=filename, fmt=fmt)
+    if actor is not None and not selectors.can_import_lens(actor):
+        raise PermissionDenied("Only admins and team leads import lenses.")
+    parsed, issues = lensfile.load_with_warnings(data, filename=filename, fmt=fmt, strict=strict)
     warnings = [str(issue) for issue in issues]
     fingerprint = parsed.fingerprint()
     lens = Lens.objects.select_for_update().filter(name=parsed.name).first()
@@ -189,14 +190,6 @@ def review_update(*, review: Review, title: str) -> Review:
     review.full_clean()
     review.save(update_fields=["title", "updated_at"])
     return review
-
-
-def question_risk(question: Question, selected: list[str], not_applicable: bool) -> str:
-    if not_applicable:
-        return Risk.NOT_APPLICABLE
-    if not selected:
-        return Risk.UNANSWERED
-    return RISK_FROM_LENS[lensfile.evaluate(question, selected)]
 
 
 def _check_selection(question: Question, selected: list[str]) -> list[str]:
@@ -315,31 +308,29 @@ def milestone_create(*, review: Review, actor: User, name: str) -> Milestone:
 
 @transaction.atomic
 def review_lens_upgrade(*, review_lens: ReviewLens, actor: User, to_version: LensVersion | None = None) -> LensUpgrade:
-    """Move a review to a newer version of one of its lenses.
+    """Move a review to a newer version of one of its lenses (the newest unless `to_version` is given).
 
-    Answers to questions whose id is unchanged carry over (choice ids the new version no longer has are
-    dropped, and the risk is evaluated again under the new rules); new questions start unanswered;
-    answers to removed questions go (milestones keep them).
+    Does what `selectors.upgrade_preview` shows: answers to questions whose id is unchanged carry over
+    (choice ids the new version no longer has are dropped, and the risk is evaluated again under the
+    new rules); new questions start unanswered; answers to removed questions go (milestones keep them).
     """
     review_lens = ReviewLens.objects.select_for_update().select_related("lens_version", "review").get(pk=review_lens.pk)
+    permissions.check(actor, Action.CHANGE, review_lens.review)
     if _settled_status(review_lens.review_id) == Review.Status.APPROVED:
         raise ReviewStateError("This review is approved; start a new review to use the newer lens.")
     current = review_lens.lens_version
     target = to_version or LensVersion.objects.filter(lens_id=review_lens.lens_id).order_by("-number").first()
     if target is None or target.lens_id != review_lens.lens_id or target.number <= current.number:
         raise ReviewStateError("There is no newer version of this lens to upgrade to.")
-    old_questions = questions_by_id(current)
-    new_lens = lens_of(target)
-    existing = {a.question_id: a for a in review_lens.answers.all()}
-    changes: dict[str, Any] = {"added": [], "removed": [], "changed": [], "dropped_choices": {}, "risk_changed": []}
+    preview = selectors.upgrade_preview(review_lens=review_lens, target=target)
+    kept = {c.answer.question_id: c for c in preview.carried}
     to_update: list[Answer] = []
     to_create: list[Answer] = []
     position = 0
-    for pillar in new_lens.pillars:
+    for pillar in lens_of(target).pillars:
         for question in pillar.questions:
-            answer = existing.pop(question.id, None)
-            if answer is None:
-                changes["added"].append(question.id)
+            carried = kept.get(question.id)
+            if carried is None:
                 to_create.append(
                     Answer(
                         review_id=review_lens.review_id,
@@ -350,32 +341,22 @@ def review_lens_upgrade(*, review_lens: ReviewLens, actor: User, to_version: Len
                     )
                 )
             else:
-                if old_questions[question.id].to_dict() != question.to_dict():
-                    changes["changed"].append(question.id)
-                known = set(question.choice_ids())
-                dropped = [c for c in answer.selected if c not in known]
-                if dropped:
-                    changes["dropped_choices"][question.id] = dropped
-                answer.selected = [c for c in question.choice_ids() if c in set(answer.selected)]
-                new_risk = question_risk(question, answer.selected, answer.not_applicable)
-                if new_risk != answer.risk:
-                    changes["risk_changed"].append(
-                        {"question_id": question.id, "before": answer.risk, "after": new_risk}
-                    )
-                answer.risk = new_risk
+                answer = carried.answer
+                answer.selected = carried.selected_after
+                answer.risk = carried.risk_after
                 answer.pillar_id = pillar.id
                 answer.position = position
                 answer.version += 1
                 to_update.append(answer)
             position += 1
-    changes["removed"] = sorted(existing)
-    Answer.objects.filter(pk__in=[a.pk for a in existing.values()]).delete()
+    gone = [a.pk for a in review_lens.answers.all() if a.question_id not in kept]
+    Answer.objects.filter(pk__in=gone).delete()
     Answer.objects.bulk_update(to_update, ["selected", "risk", "pillar_id", "position", "version"])
     Answer.objects.bulk_create(to_create)
     review_lens.lens_version = target
     review_lens.save(update_fields=["lens_version"])
     upgrade = LensUpgrade(
-        review_lens=review_lens, from_version=current, to_version=target, changes=changes, actor=actor
+        review_lens=review_lens, from_version=current, to_version=target, changes=preview.changes(), actor=actor
     )
     upgrade.full_clean()
     upgrade.save()

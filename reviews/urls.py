@@ -11,6 +11,7 @@ urlpatterns = [
     path("reviews/lenses/upload/", views.lens_upload, name="lens-upload"),
     path("reviews/lenses/<slug:slug>/", views.lens_detail, name="lens-detail"),
     path("reviews/lenses/<slug:slug>/export/", views.lens_export, name="lens-export"),
+    path("reviews/lenses/<slug:slug>/compare/", views.lens_compare, name="lens-compare"),
     path("reviews/<int:pk>/", views.review_detail, name="review-detail"),
     path("reviews/<int:pk>/answers/<int:answer_pk>/", views.answer_save, name="answer-save"),
     path("reviews/<int:pk>/upgrade/<int:review_lens_pk>/", views.review_upgrade, name="review-upgrade"),

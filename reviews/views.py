@@ -22,6 +22,8 @@ from reviews.forms import (
     AnswerForm,
     FindingForm,
     GameDayForm,
+    LensCompareForm,
+    LensUpgradeForm,
     LensUploadForm,
     MilestoneForm,
     NoteForm,
@@ -84,12 +86,16 @@ def lens_upload(request: HttpRequest) -> HttpResponse:
                 actor=request.user,  # type: ignore[arg-type]
                 filename=upload.name,
                 fmt=form.cleaned_data["format"] or None,
+                strict=form.cleaned_data["strict"],
             )
         except lensfile.LensFormatError as exc:
             for line in str(exc).splitlines():
                 form.add_error("file", line)
         else:
-            messages.success(request, f"{result.lens.name}: {result.outcome} (version {result.version.number}).")
+            repairs = f"; {len(result.warnings)} repairs, listed below" if result.warnings else ""
+            messages.success(
+                request, f"{result.lens.name}: {result.outcome} (version {result.version.number}){repairs}."
+            )
             for warning in result.warnings:
                 messages.warning(request, warning)
             return hx_redirect(request, result.lens.get_absolute_url())
@@ -110,6 +116,17 @@ def lens_detail(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("This lens has no versions.")
     context = {"lens": lens, "versions": versions, "version": version, "parsed": lens_of(version)}
     return render(request, "reviews/lens_detail.html", context)
+
+
+def lens_compare(request: HttpRequest, slug: str) -> HttpResponse:
+    lens = permissions.get_for(request.user, Lens, slug=slug)
+    numbers = list(lens.versions.order_by("-number").values_list("number", flat=True))
+    form = LensCompareForm(request.GET, lens_name=lens.name, numbers=numbers)
+    comparison = None
+    if form.is_valid():
+        comparison = selectors.lens_compare(lens=lens, before=form.cleaned_data["from"], after=form.cleaned_data["to"])
+    context = {"lens": lens, "form": form, "comparison": comparison, "version_count": len(numbers)}
+    return render(request, "reviews/lens_compare.html", context, status=400 if form.errors else 200)
 
 
 def lens_export(request: HttpRequest, slug: str) -> HttpResponse:
@@ -270,22 +287,40 @@ def answer_save(request: HttpRequest, pk: int, answer_pk: int) -> HttpResponse:
     return _answer_response(request, review, answer, "reviews/review_detail.html#saved", {"error": error})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def review_upgrade(request: HttpRequest, pk: int, review_lens_pk: int) -> HttpResponse:
-    review = _review(request, pk, Action.CHANGE)
-    review_lens = get_object_or_404(ReviewLens, pk=review_lens_pk, review=review)
-    try:
-        upgrade = services.review_lens_upgrade(review_lens=review_lens, actor=request.user)  # type: ignore[arg-type]
-    except services.ReviewStateError as exc:
-        messages.error(request, str(exc))
-        return hx_redirect(request, review.get_absolute_url())
-    c = upgrade.changes
-    messages.success(
-        request,
-        f"Upgraded to {upgrade.to_version}: {len(c['added'])} new, {len(c['removed'])} removed, "
-        f"{len(c['changed'])} changed questions; {len(c['risk_changed'])} risks changed.",
+    """GET: what upgrading would carry over, lose and add; POST: upgrade to the version previewed."""
+    confirm = request.method == "POST"
+    review = _review(request, pk, Action.CHANGE if confirm else Action.VIEW)
+    review_lens = get_object_or_404(
+        ReviewLens.objects.select_related("lens", "lens_version"), pk=review_lens_pk, review=review
     )
-    return hx_redirect(request, reverse("reviews:review-history", kwargs={"pk": review.pk}))
+    newer = selectors.newer_versions(review_lens)
+    if not newer:
+        messages.info(request, f"This review already uses the newest version of {review_lens.lens.name}.")
+        return hx_redirect(request, review.get_absolute_url())
+    form = LensUpgradeForm(
+        request.POST if confirm else request.GET, lens_name=review_lens.lens.name, numbers=[v.number for v in newer]
+    )
+    context: dict[str, Any] = {**_review_context(request, review, "answers"), "review_lens": review_lens, "form": form}
+    if not form.is_valid():
+        return render(request, "reviews/review_upgrade.html", context, status=400)
+    target = next(v for v in newer if v.number == form.cleaned_data["to"])
+    if confirm:
+        try:
+            upgrade = services.review_lens_upgrade(review_lens=review_lens, actor=request.user, to_version=target)  # type: ignore[arg-type]
+        except services.ReviewStateError as exc:
+            messages.error(request, str(exc))
+            return hx_redirect(request, review.get_absolute_url())
+        c = upgrade.changes
+        messages.success(
+            request,
+            f"Upgraded to {upgrade.to_version}: {len(c['added'])} new, {len(c['removed'])} removed, "
+            f"{len(c['changed'])} changed questions; {len(c['risk_changed'])} risks changed.",
+        )
+        return hx_redirect(request, reverse("reviews:review-history", kwargs={"pk": review.pk}))
+    context["preview"] = selectors.upgrade_preview(review_lens=review_lens, target=target)
+    return render(request, "reviews/review_upgrade.html", context)
 
 
 def review_history(request: HttpRequest, pk: int) -> HttpResponse:

@@ -136,6 +136,86 @@ def make_lens_yaml(*, name: str = "Test Lens", questions: int = 5, description: 
     return yaml.safe_dump(doc, sort_keys=False)
 
 
+#: Warning lines `make_wild_aws_lens()` produces, in order: one per repair the reader makes.
+WILD_LENS_WARNINGS = [
+    "_release_note: unknown key; ignored",
+    "pillars[0].questions[1].title: bare NaN token (not JSON); read as the text 'NaN'",
+    "pillars[0].questions[1].helpfulResource.url: spaces around the URL; removed",
+    "pillars[0].questions[1].choices[0].helpfulResource.Url: wrong capitalisation; "
+    "read as 'url' (keys are case-sensitive)",
+    "pillars[0].questions[1].choices[0].helpfulResource.Url: spaces inside the URL; written as %20",
+    "pillars[0].questions[1].choices[1].id: 'wild_q2_none' does not end in '_no'; "
+    "read as the question's 'None of these' choice, as its title says",
+    "pillars[0].questions[0].riskRules: no 'default' rule; an answer that matches none of the rules gets NO_RISK",
+]
+
+
+def make_wild_aws_lens(*, name: str = "Wild Lens") -> str:
+    """An AWS custom lens JSON with the quirks of published files, which the AWS tool accepts.
+
+    Two questions: the first has no `default` rule; the second has a bare NaN title, URLs with
+    spaces, `Url` capitalised, a choice `description`, `additionalResources`, a question-level
+    `helpfulResource` and a "None of these" choice whose id does not end in `_no`.
+    """
+    import json
+
+    plan = {"displayText": "Write it down."}
+    doc = {
+        "schemaVersion": "2021-11-01",
+        "name": name,
+        "description": "Lens files as found in the wild.",
+        "_release_note": "not part of the format",
+        "pillars": [
+            {
+                "id": "wild_pillar",
+                "name": "Wild",
+                "questions": [
+                    {
+                        "id": "wild_q1",
+                        "title": "Is there a runbook?",
+                        "description": "",
+                        "choices": [
+                            {"id": "wild_q1_a", "title": "Runbook exists", "improvementPlan": plan},
+                            {"id": "wild_q1_b", "title": "Runbook tested", "improvementPlan": plan},
+                        ],
+                        "riskRules": [
+                            {"condition": "wild_q1_a && wild_q1_b", "risk": "NO_RISK"},
+                            {"condition": "!wild_q1_a", "risk": "HIGH_RISK"},
+                        ],
+                    },
+                    {
+                        "id": "wild_q2",
+                        "title": "__NAN__",
+                        "description": "Is there an on-call rota?",
+                        "helpfulResource": {"displayText": "Why.", "url": " https://example.com/why "},
+                        "choices": [
+                            {
+                                "id": "wild_q2_a",
+                                "title": "Rota published",
+                                "description": "Everyone knows who is on call.",
+                                "helpfulResource": {"displayText": "Guide", "Url": "https://example.com/on call"},
+                                "improvementPlan": plan,
+                                "additionalResources": [
+                                    {
+                                        "type": "HELPFUL_RESOURCE",
+                                        "content": [{"displayText": "More", "url": "https://example.com/more"}],
+                                    }
+                                ],
+                            },
+                            {"id": "wild_q2_none", "title": "None of these"},
+                        ],
+                        "riskRules": [
+                            {"condition": "wild_q2_a", "risk": "NO_RISK"},
+                            {"condition": "default", "risk": "HIGH_RISK"},
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2).replace('"__NAN__"', "NaN")
+
+
 def make_lens_version(*, name: str = "Test Lens", questions: int = 5, **kwargs):
     from reviews import services as review_services
 

@@ -44,13 +44,138 @@ class LensSerializer(serializers.ModelSerializer):
 class LensUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="opsx YAML (.yaml/.yml) or AWS custom lens JSON (.json).")
     format = serializers.ChoiceField(choices=lensfile.FORMATS, required=False, help_text="Override detection.")
+    strict = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Refuse a file that needs any repair (the repairs are listed under `fields.file`) instead of "
+        "importing it with warnings.",
+    )
 
 
 class LensImportResultSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["created", "new version", "unchanged"])
     lens = LensSerializer()
     version = LensVersionSerializer()
-    warnings = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(
+        child=serializers.CharField(), help_text="One line per repair or oddity: the field path, then what was done."
+    )
+
+
+# --- lens version comparison and upgrade preview (the fields of reviews.lensfile.diff) --------
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="e.g. title, description, improvement_plan, pillar, rule_order.")
+    before = serializers.CharField(help_text="As text; a resource is `text <url>`; empty when absent.")
+    after = serializers.CharField()
+
+
+class ChoiceRefSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+
+
+class ChoiceChangeSerializer(ChoiceRefSerializer):
+    changes = FieldChangeSerializer(many=True)
+
+
+LENS_RISK_HELP = "As in the lens file: HIGH_RISK, MEDIUM_RISK or NO_RISK."
+
+
+class RuleRefSerializer(serializers.Serializer):
+    risk = serializers.CharField(help_text=LENS_RISK_HELP)
+    condition = serializers.CharField()
+
+
+class RuleChangeSerializer(serializers.Serializer):
+    risk = serializers.CharField(help_text=f"{LENS_RISK_HELP} Rules are matched by risk.")
+    before = serializers.CharField(help_text="The condition before.")
+    after = serializers.CharField()
+
+
+class QuestionRefSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    pillar_id = serializers.CharField()
+    pillar_name = serializers.CharField()
+
+
+class QuestionChangeSerializer(QuestionRefSerializer):
+    changes = FieldChangeSerializer(many=True)
+    choices_added = ChoiceRefSerializer(many=True)
+    choices_removed = ChoiceRefSerializer(many=True)
+    choices_changed = ChoiceChangeSerializer(many=True)
+    rules_added = RuleRefSerializer(many=True)
+    rules_removed = RuleRefSerializer(many=True)
+    rules_changed = RuleChangeSerializer(many=True)
+
+
+class PillarRefSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class PillarChangeSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    changes = FieldChangeSerializer(many=True)
+
+
+class LensDiffSerializer(serializers.Serializer):
+    changes = FieldChangeSerializer(many=True, help_text="Lens name, description and version label.")
+    pillars_added = PillarRefSerializer(many=True)
+    pillars_removed = PillarRefSerializer(many=True)
+    pillars_changed = PillarChangeSerializer(many=True)
+    questions_added = QuestionRefSerializer(many=True)
+    questions_removed = QuestionRefSerializer(many=True)
+    questions_changed = QuestionChangeSerializer(many=True)
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class LensComparisonSerializer(serializers.Serializer):
+    lens = serializers.CharField(source="lens.slug")
+    before = LensVersionSerializer(help_text="The `from` version.")
+    after = LensVersionSerializer(help_text="The `to` version.")
+    diff = LensDiffSerializer()
+
+
+class CarriedAnswerSerializer(serializers.Serializer):
+    question_id = serializers.CharField(source="answer.question_id")
+    title = serializers.CharField()
+    selected_before = serializers.ListField(child=serializers.CharField(), source="answer.selected")
+    selected_after = serializers.ListField(child=serializers.CharField())
+    dropped_choices = ChoiceRefSerializer(many=True)
+    not_applicable = serializers.BooleanField(source="answer.not_applicable")
+    risk_before = serializers.CharField()
+    risk_after = serializers.CharField()
+    question_changed = serializers.SerializerMethodField()
+
+    def get_question_changed(self, item: Any) -> bool:
+        return item.question_change is not None
+
+
+class LostAnswerSerializer(serializers.Serializer):
+    question_id = serializers.CharField(source="answer.question_id")
+    title = serializers.CharField()
+    selected = serializers.ListField(child=serializers.CharField(), source="answer.selected")
+    not_applicable = serializers.BooleanField(source="answer.not_applicable")
+    has_notes = serializers.SerializerMethodField()
+    risk = serializers.CharField(source="answer.risk")
+
+    def get_has_notes(self, item: Any) -> bool:
+        return bool(item.answer.notes.strip())
+
+
+class UpgradePreviewSerializer(serializers.Serializer):
+    lens = serializers.CharField(source="review_lens.lens.slug")
+    current = LensVersionSerializer()
+    target = LensVersionSerializer()
+    carried = CarriedAnswerSerializer(
+        many=True, source="answered", help_text="Answered questions that stay, with what is kept and the new risk."
+    )
+    lost = LostAnswerSerializer(many=True, help_text="Answered questions the new version removes.")
+    removed_unanswered = QuestionRefSerializer(many=True)
+    new = QuestionRefSerializer(many=True, help_text="New questions; they start unanswered.")
+    diff = LensDiffSerializer()
 
 
 class RiskCountsField(serializers.DictField):

@@ -27,6 +27,7 @@ from reviews.api.serializers import (
     GameDayFindingSerializer,
     GameDaySerializer,
     LaunchHistoryEntrySerializer,
+    LensComparisonSerializer,
     LensImportResultSerializer,
     LensSerializer,
     LensUploadSerializer,
@@ -37,6 +38,7 @@ from reviews.api.serializers import (
     ReviewSerializer,
     ReviewUpdateSerializer,
     RiskAcceptanceSerializer,
+    UpgradePreviewSerializer,
 )
 from reviews.filters import (
     AnswerFilterSet,
@@ -48,6 +50,7 @@ from reviews.filters import (
     ReviewFilterSet,
     RiskAcceptanceFilterSet,
 )
+from reviews.forms import LensCompareForm, LensUpgradeForm
 from reviews.models import (
     Answer,
     Decision,
@@ -55,8 +58,10 @@ from reviews.models import (
     GameDay,
     GameDayFinding,
     Lens,
+    LensVersion,
     Milestone,
     Review,
+    ReviewLens,
     RiskAcceptance,
 )
 from reviews.views import lens_download
@@ -68,12 +73,17 @@ def state_conflict(exc: services.ReviewStateError) -> Response:
     return error_response(status.HTTP_409_CONFLICT, "conflict", str(exc))
 
 
+def form_errors(form: Any) -> ValidationError:
+    """A Django form's errors as DRF's 400 (the page and the API validate with the same form)."""
+    return ValidationError({name: list(errors) for name, errors in form.errors.items()})
+
+
 class LensViewSet(viewsets.ReadOnlyModelViewSet):
     """Lenses and their versions. Everyone signed in reads them; admins and team leads upload."""
 
     serializer_class = LensSerializer
     permission_classes = [TeamRolePermission]
-    required_actions = {**READ, "upload": Action.CREATE, "export": Action.VIEW}
+    required_actions = {**READ, "upload": Action.CREATE, "export": Action.VIEW, "compare": Action.VIEW}
     lookup_field = "slug"
     filterset_class = None
     search_fields = ["name", "description"]
@@ -85,7 +95,9 @@ class LensViewSet(viewsets.ReadOnlyModelViewSet):
         request={"multipart/form-data": LensUploadSerializer},
         responses={201: LensImportResultSerializer, 200: LensImportResultSerializer},
         description="Import a lens file. 201 when a lens or version is created, 200 when it is unchanged; an invalid "
-        "file is refused (400) with one message per problem under `fields.file`, each naming its field path.",
+        "file is refused (400) with one message per problem under `fields.file`, each naming its field path. What a "
+        "published AWS file needs repairing is repaired as the AWS tool reads it and listed in `warnings`; with "
+        "`strict` such a file is refused instead.",
     )
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def upload(self, request: Request) -> Response:
@@ -100,6 +112,7 @@ class LensViewSet(viewsets.ReadOnlyModelViewSet):
                 actor=request.user,  # type: ignore[arg-type]
                 filename=upload.name,
                 fmt=form.validated_data.get("format"),
+                strict=form.validated_data["strict"],
             )
         except lensfile.LensFormatError as exc:
             raise ValidationError({"file": str(exc).splitlines()}) from exc
@@ -132,6 +145,29 @@ class LensViewSet(viewsets.ReadOnlyModelViewSet):
             raise ValidationError({"fmt": str(exc).splitlines()}) from exc
         return lens_download(lens, version, text, fmt)
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", int, description="Version number to compare from (default: the one before `to`)"),
+            OpenApiParameter("to", int, description="Version number to compare to (default: the newest)"),
+        ],
+        responses={
+            200: LensComparisonSerializer,
+            400: OpenApiResponse(description="A version number the lens does not have (under `fields.from`/`to`)"),
+        },
+        description="What changed between two versions of a lens: questions, choices and risk rules added, removed "
+        "and changed, each with its text before and after. Questions and choices are matched by id, risk rules by "
+        "risk level.",
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def compare(self, request: Request, slug: str | None = None) -> Response:
+        lens: Lens = self.get_object()
+        numbers = list(lens.versions.values_list("number", flat=True))
+        form = LensCompareForm(request.query_params, lens_name=lens.name, numbers=numbers)
+        if not form.is_valid():
+            raise form_errors(form)
+        comparison = selectors.lens_compare(lens=lens, before=form.cleaned_data["from"], after=form.cleaned_data["to"])
+        return Response(LensComparisonSerializer(comparison).data)
+
 
 class ReviewViewSet(
     mixins.ListModelMixin,
@@ -152,6 +188,7 @@ class ReviewViewSet(
         "plan": Action.VIEW,
         "upgrade": Action.CHANGE,
         "launch_history": Action.VIEW,
+        "upgrade_preview": Action.VIEW,
     }
     ordering_fields = ["created_at", "approved_at"]
 
@@ -189,6 +226,24 @@ class ReviewViewSet(
         plan = selectors.improvement_plan(review, user=request.user)  # type: ignore[arg-type]
         return Response(PlanItemSerializer(plan, many=True).data)
 
+    def _upgrade_target(self, review: Review, data: Any) -> tuple[ReviewLens, LensVersion]:
+        """The review's lens named by `lens` and the version to move it to (`to`, default the newest).
+
+        Raises a 400 for an unknown lens or version, and `ReviewStateError` when there is no newer version.
+        """
+        review_lens = (
+            review.review_lenses.select_related("lens", "lens_version").filter(lens__slug=data.get("lens", "")).first()
+        )
+        if review_lens is None:
+            raise ValidationError({"lens": ["This review does not use that lens."]})
+        newer = selectors.newer_versions(review_lens)
+        if not newer:
+            raise services.ReviewStateError("There is no newer version of this lens to upgrade to.")
+        form = LensUpgradeForm(data, lens_name=review_lens.lens.name, numbers=[v.number for v in newer])
+        if not form.is_valid():
+            raise form_errors(form)
+        return review_lens, next(v for v in newer if v.number == form.cleaned_data["to"])
+
     @extend_schema(
         responses=LaunchHistoryEntrySerializer(many=True),
         description="The launch history, newest first: decisions (request, sign-offs, approval, withdrawal, "
@@ -200,18 +255,58 @@ class ReviewViewSet(
         return Response(LaunchHistoryEntrySerializer(selectors.launch_history(review), many=True).data)
 
     @extend_schema(
-        request={"application/json": {"type": "object", "properties": {"lens": {"type": "string"}}}},
-        responses={200: ReviewDetailSerializer, 409: OpenApiResponse(description="No newer version")},
-        description="Move the review to the newest version of a lens (`lens`: its slug).",
+        parameters=[
+            OpenApiParameter("lens", str, required=True, description="Slug of one of the review's lenses"),
+            OpenApiParameter("to", int, description="A newer version number (default: the newest)"),
+        ],
+        responses={
+            200: UpgradePreviewSerializer,
+            400: OpenApiResponse(description="Unknown lens, or no such newer version"),
+            409: OpenApiResponse(description="No newer version"),
+        },
+        description="What upgrading the review to a newer lens version would do, without doing it: which answers "
+        "carry over (with the choices dropped and the risk under the new rules), which are lost, which questions "
+        "are new, and the lens diff.",
+    )
+    @action(detail=True, methods=["get"], url_path="upgrade-preview", filterset_class=None, pagination_class=None)
+    def upgrade_preview(self, request: Request, pk: str | None = None) -> Response:
+        review = self.get_object()
+        try:
+            review_lens, target = self._upgrade_target(review, request.query_params)
+        except services.ReviewStateError as exc:
+            return state_conflict(exc)
+        preview = selectors.upgrade_preview(review_lens=review_lens, target=target)
+        return Response(UpgradePreviewSerializer(preview).data)
+
+    @extend_schema(
+        request={
+            "application/json": {
+                "type": "object",
+                "required": ["lens"],
+                "properties": {
+                    "lens": {"type": "string", "description": "Slug of one of the review's lenses."},
+                    "to": {"type": "integer", "description": "A newer version number (default: the newest)."},
+                },
+            }
+        },
+        responses={
+            200: ReviewDetailSerializer,
+            400: OpenApiResponse(description="Unknown lens, or no such newer version"),
+            409: OpenApiResponse(description="No newer version"),
+        },
+        description="Move the review to a newer version of a lens (`lens`: its slug; `to`: the version, default the "
+        "newest). `upgrade-preview` shows first what this carries over and loses.",
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def upgrade(self, request: Request, pk: str | None = None) -> Response:
         review = self.get_object()
-        review_lens = review.review_lenses.filter(lens__slug=request.data.get("lens", "")).first()
-        if review_lens is None:
-            raise ValidationError({"lens": ["This review does not use that lens."]})
         try:
-            upgrade = services.review_lens_upgrade(review_lens=review_lens, actor=request.user)  # type: ignore[arg-type]
+            review_lens, target = self._upgrade_target(review, request.data)
+            upgrade = services.review_lens_upgrade(
+                review_lens=review_lens,
+                actor=request.user,  # type: ignore[arg-type]
+                to_version=target,
+            )
         except services.ReviewStateError as exc:
             return state_conflict(exc)
         body = ReviewDetailSerializer(review, context=self.get_serializer_context()).data

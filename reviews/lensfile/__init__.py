@@ -13,6 +13,7 @@ from typing import Literal
 
 from reviews.lensfile.aws import dump_aws, parse_aws
 from reviews.lensfile.conditions import ConditionSyntaxError, evaluate, parse_condition
+from reviews.lensfile.diff import LensDiff, diff_documents
 from reviews.lensfile.errors import LensFormatError, LensFormatWarning, LensIssue
 from reviews.lensfile.model import (
     AdditionalResource,
@@ -38,6 +39,7 @@ __all__ = [
     "Format",
     "Lens",
     "LensFormatError",
+    "LensDiff",
     "LensFormatWarning",
     "LensIssue",
     "Pillar",
@@ -47,7 +49,9 @@ __all__ = [
     "Risk",
     "RiskRule",
     "builtin_lens_path",
+    "compare",
     "detect_format",
+    "diff_documents",
     "dump",
     "evaluate",
     "load",
@@ -74,24 +78,37 @@ def detect_format(text_or_bytes: str | bytes, filename: str | None = None) -> Fo
 
 
 def load_with_warnings(
-    text_or_bytes: str | bytes, filename: str | None = None, fmt: Format | None = None
+    text_or_bytes: str | bytes, filename: str | None = None, fmt: Format | None = None, *, strict: bool = False
 ) -> tuple[Lens, list[LensIssue]]:
-    """Parse a lens and also return what was accepted with a warning. Raises :class:`LensFormatError`."""
+    """Parse a lens and also return what was repaired or accepted with a warning.
+
+    Raises :class:`LensFormatError`. With ``strict``, every warning is an error instead: the file is
+    accepted only if it needs no repair at all.
+    """
     chosen = fmt or detect_format(text_or_bytes, filename)
-    if chosen == "aws":
-        return parse_aws(text_or_bytes)
-    if chosen == "yaml":
-        return parse_yaml(text_or_bytes)
-    raise ValueError(f"unknown lens format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if chosen not in FORMATS:
+        raise ValueError(f"unknown lens format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    parse = parse_aws if chosen == "aws" else parse_yaml
+    try:
+        lens, issues = parse(text_or_bytes)
+    except LensFormatError as exc:
+        if strict and exc.warnings:
+            raise LensFormatError([*exc.errors, *(w.refused() for w in exc.warnings)]) from None
+        raise
+    if strict and issues:
+        raise LensFormatError([w.refused() for w in issues])
+    return lens, issues
 
 
-def load(text_or_bytes: str | bytes, filename: str | None = None, fmt: Format | None = None) -> Lens:
-    """Parse a lens file; every accepted oddity is reported as a :class:`LensFormatWarning`.
+def load(
+    text_or_bytes: str | bytes, filename: str | None = None, fmt: Format | None = None, *, strict: bool = False
+) -> Lens:
+    """Parse a lens file; every repair or accepted oddity is reported as a :class:`LensFormatWarning`.
 
     Either the whole file is valid and a :class:`Lens` is returned, or :class:`LensFormatError` is
     raised listing every problem found.
     """
-    lens, issues = load_with_warnings(text_or_bytes, filename=filename, fmt=fmt)
+    lens, issues = load_with_warnings(text_or_bytes, filename=filename, fmt=fmt, strict=strict)
     for issue in issues:
         warnings.warn(str(issue), LensFormatWarning, stacklevel=2)
     return lens
@@ -104,6 +121,11 @@ def dump(lens: Lens, fmt: Format = "yaml") -> str:
     if fmt == "aws":
         return dump_aws(lens)
     raise ValueError(f"unknown lens format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def compare(before: Lens, after: Lens) -> LensDiff:
+    """What changed from one lens to another (see :mod:`reviews.lensfile.diff`)."""
+    return diff_documents(before.to_dict(), after.to_dict())
 
 
 def builtin_lens_path(name: str = "operational-readiness") -> Path:

@@ -11,7 +11,8 @@ Grammar (highest precedence last)::
 
 A choice id is true when that choice is selected. ``default`` is only recognised as the whole
 condition. A question's rules are tried in order and the first true one sets the risk; ``default``
-is always true. Conditions are parsed once into a tree (cached per text) and never passed to eval().
+is always true (and without a ``default`` rule, no match means no risk). Conditions are parsed
+once into a tree (cached per text) and never passed to eval().
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from reviews.lensfile.model import DEFAULT_CONDITION, Risk
+from reviews.lensfile.model import DEFAULT_CONDITION, NO_MATCH_RISK, Risk
 
 if TYPE_CHECKING:
     from reviews.lensfile.model import Question
@@ -207,9 +208,11 @@ def evaluate(question: Question, selected_choice_ids: Iterable[str]) -> Risk:
     """Risk of ``question`` when exactly ``selected_choice_ids`` are selected.
 
     Rules are tried in their file order; the first whose condition is true wins (``default`` is always
-    true). Selecting an id the question does not have, or combining the "None of these" choice with
-    another choice, raises ``ValueError``. An empty selection is evaluated like any other; deciding
-    whether an unanswered question has a risk at all is the caller's business.
+    true). When none is true, which only a question without a ``default`` rule allows, the risk is
+    :data:`~reviews.lensfile.model.NO_MATCH_RISK` (no risk, as in the AWS tool). Selecting an id the
+    question does not have, or combining the "None of these" choice with another choice, raises
+    ``ValueError``. An empty selection is evaluated like any other; deciding whether an unanswered
+    question has a risk at all is the caller's business.
     """
     selected = frozenset(selected_choice_ids)
     known = {c.id: c for c in question.choices}
@@ -221,4 +224,4 @@ def evaluate(question: Question, selected_choice_ids: Iterable[str]) -> Risk:
     for rule in question.risk_rules:
         if parse_condition(rule.condition).evaluate(selected):
             return rule.risk
-    raise ValueError(f"question {question.id!r}: no risk rule matched and there is no default rule")
+    return NO_MATCH_RISK

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -33,12 +34,25 @@ MAX_ADDITIONAL_PER_TYPE = 5
 NONE_OF_THESE_SUFFIX = "_no"
 #: The condition text of a question's fallback rule.
 DEFAULT_CONDITION = "default"
+#: Titles that mark a "None of these" choice in files whose ids do not end in ``_no`` (AWS files only).
+NONE_OF_THESE_TITLE = re.compile(r"^\s*none\s+of\s+(these|those|the\s+above|above)\b", re.IGNORECASE)
 
 
 class Risk(StrEnum):
     HIGH_RISK = "HIGH_RISK"
     MEDIUM_RISK = "MEDIUM_RISK"
     NO_RISK = "NO_RISK"
+
+
+#: The risk of an answer that matches none of its question's rules. Only a question without a
+#: ``default`` rule (accepted from AWS files, with a warning) can get here: like the AWS tool, opsx
+#: then identifies no risk.
+NO_MATCH_RISK = Risk.NO_RISK
+
+
+def titled_none_of_these(title: str) -> bool:
+    """Does a choice title read as "None of these" ("None of the above", ...)?"""
+    return bool(NONE_OF_THESE_TITLE.match(title))
 
 
 class ResourceType(StrEnum):
@@ -78,9 +92,11 @@ class Choice:
     improvement_plan: Resource | None = None
     additional_resources: tuple[AdditionalResource, ...] = ()
     is_none_of_these: bool = False
+    #: Longer text shown under the title. Not in the AWS specification, but found in published files.
+    description: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "title": self.title,
             "helpful_resource": _opt(self.helpful_resource),
@@ -88,6 +104,11 @@ class Choice:
             "additional_resources": [a.to_dict() for a in self.additional_resources],
             "is_none_of_these": self.is_none_of_these,
         }
+        if self.description:
+            # Only when present, so that the fingerprints of lenses stored before choices had a
+            # description do not change.
+            out["description"] = self.description
+        return out
 
 
 @dataclass(frozen=True)
@@ -118,6 +139,10 @@ class Question:
 
     def choice_ids(self) -> list[str]:
         return [c.id for c in self.choices]
+
+    @property
+    def has_default_rule(self) -> bool:
+        return any(r.is_default for r in self.risk_rules)
 
     def to_dict(self) -> dict[str, Any]:
         return {

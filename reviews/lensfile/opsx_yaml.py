@@ -33,7 +33,7 @@ from reviews.lensfile.validate import (
 
 FORMAT = "opsx-lens/v1"
 SCHEMA_PATH = Path(__file__).with_name("opsx-lens.schema.json")
-_TYPE_NAMES = {"string": "a string", "object": "a mapping", "array": "a list"}
+_TYPE_NAMES = {"string": "a string", "object": "a mapping", "array": "a list", "boolean": "true or false"}
 
 
 @cache
@@ -137,7 +137,8 @@ def _build(doc: dict[str, Any]) -> m.Lens:
                         )
                         for a in c.get("additional_resources", [])
                     ),
-                    is_none_of_these=c["id"].endswith(m.NONE_OF_THESE_SUFFIX),
+                    is_none_of_these=c.get("none_of_these", c["id"].endswith(m.NONE_OF_THESE_SUFFIX)),
+                    description=c.get("description", ""),
                 )
                 for c in q["choices"]
             )
@@ -173,7 +174,7 @@ def parse_yaml(data: str | bytes) -> tuple[m.Lens, list[LensIssue]]:
     lens = _build(doc)
     errors, warnings = validate(lens, YAML_KEYS)
     if errors:
-        raise LensFormatError(errors)
+        raise LensFormatError(errors, warnings)
     return lens, warnings
 
 
@@ -212,6 +213,10 @@ def _question_out(q: m.Question) -> dict[str, Any]:
 
 def _choice_out(c: m.Choice) -> dict[str, Any]:
     out: dict[str, Any] = {"id": c.id, "title": c.title}
+    if c.is_none_of_these and not c.id.endswith(m.NONE_OF_THESE_SUFFIX):
+        out["none_of_these"] = True
+    if c.description:
+        out["description"] = c.description
     if c.helpful_resource is not None:
         out["helpful_resource"] = _resource_out(c.helpful_resource)
     if c.improvement_plan is not None:

@@ -147,10 +147,13 @@ class _Checker:
 
     def choice(self, path: str, c: m.Choice) -> None:
         self.text(join_path(path, "title"), c.title, m.MAX_TITLE, required=True)
-        if c.is_none_of_these != c.id.endswith(m.NONE_OF_THESE_SUFFIX):
+        self.text(join_path(path, "description"), c.description, m.MAX_TEXT, required=False)
+        if c.id.endswith(m.NONE_OF_THESE_SUFFIX) and not c.is_none_of_these:
+            # The other way round (a "None of these" choice with another id) is allowed: the AWS
+            # reader recognises one by its title, with a warning, and opsx YAML says so explicitly.
             self.err(
                 join_path(path, "id"),
-                f"a 'None of these' choice, and only it, has an id ending in {m.NONE_OF_THESE_SUFFIX!r}",
+                f"an id ending in {m.NONE_OF_THESE_SUFFIX!r} marks the question's 'None of these' choice",
             )
         self.resource(join_path(path, self.k.helpful_resource), c.helpful_resource)
         if c.improvement_plan is None and not c.is_none_of_these:
@@ -169,7 +172,7 @@ class _Checker:
 
     def rules(self, path: str, q: m.Question, choice_ids: set[str]) -> None:
         if not q.risk_rules:
-            self.err(path, "at least one rule, the 'default' rule, is required")
+            self.err(path, "at least one rule is required")
             return
         if len(q.risk_rules) > m.MAX_RISK_RULES:
             self.err(path, too_many(m.MAX_RISK_RULES, len(q.risk_rules)))
@@ -202,7 +205,11 @@ class _Checker:
                 if cid not in choice_ids:
                     self.err(cond_path, f"unknown choice id {cid!r}")
         if default_at is None:
-            self.err(path, "a 'default' rule is required")
+            # The AWS tool accepts such a question; an answer that matches none of its rules then
+            # has no risk identified (model.NO_MATCH_RISK).
+            self.warnings.append(
+                LensIssue(path, "no 'default' rule", f"an answer that matches none of the rules gets {m.NO_MATCH_RISK}")
+            )
 
 
 def validate(lens: m.Lens, keys: KeyNames) -> tuple[list[LensIssue], list[LensIssue]]:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from incidents.models import ActionItem
 from reviews.models import Answer, Decision, LensVersion, Milestone, Review, RiskAcceptance
-from tests.factories import UserFactory, make_lens_yaml
+from tests.factories import WILD_LENS_WARNINGS, UserFactory, make_lens_yaml, make_wild_aws_lens
 from tests.shared_data import SHARED_LENS_FILES, needs_shared_lenses
 
 
@@ -66,6 +66,28 @@ def test_lens_upload_outcomes_and_errors(api_as, owner):
     )
     assert LensVersion.objects.count() == count
     assert upload("{not json", name="x.json").status_code == 400
+
+
+def test_lens_upload_returns_the_repairs_and_strict_refuses(api_as, owner):
+    client = api_as(owner)
+
+    def upload(**extra):
+        body = {"file": SimpleUploadedFile("wild.json", make_wild_aws_lens().encode()), **extra}
+        return client.post("/api/v1/lenses/upload/", body, format="multipart")
+
+    strict = upload(strict="true")
+    assert strict.status_code == 400
+    assert strict.json()["error"]["fields"]["file"][0] == "_release_note: unknown key (a strict import refuses this)"
+    assert len(strict.json()["error"]["fields"]["file"]) == len(WILD_LENS_WARNINGS)
+    assert not LensVersion.objects.filter(lens__name="Wild Lens").exists()
+    created = upload()
+    assert (created.status_code, created.json()["warnings"]) == (201, WILD_LENS_WARNINGS)
+    again = upload()
+    assert (again.status_code, again.json()["outcome"], again.json()["warnings"]) == (
+        200,
+        "unchanged",
+        WILD_LENS_WARNINGS,
+    )
 
 
 # --- reviews --------------------------------------------------------------------------------

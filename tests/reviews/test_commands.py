@@ -5,7 +5,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from reviews.models import Lens, LensVersion
-from tests.factories import make_lens_yaml
+from tests.factories import WILD_LENS_WARNINGS, make_lens_yaml, make_wild_aws_lens
+from tests.shared_data import SHARED_LENS_FILES, needs_shared_lenses
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +78,32 @@ def test_reopen_lapsed_launches_lists_then_records_once(service, owner, outsider
         assert f"reopened: review {review.pk}" in out and "1 launch(es) reopened." in out
         assert run("reopen_lapsed_launches")[0].strip() == "0 launch(es) reopened."
     assert Decision.objects.filter(kind=Decision.Kind.REOPENED).count() == 1
+
+
+def test_import_repairs_a_lens_from_the_wild_and_strict_refuses_it(tmp_path):
+    path = tmp_path / "wild.json"
+    path.write_text(make_wild_aws_lens())
+    with pytest.raises(CommandError) as exc:
+        run("import_lens", str(path), "--strict")
+    assert "_release_note: unknown key (a strict import refuses this)" in str(exc.value)
+    assert not Lens.objects.filter(name="Wild Lens").exists()
+    out, err = run("import_lens", str(path))
+    assert out.startswith("created: Wild Lens (version 1, 2 questions; 7 warning(s) above)")
+    assert err.splitlines() == [f"warning: {line}" for line in WILD_LENS_WARNINGS]
+    exported = tmp_path / "exported.json"
+    run("export_lens", "Wild Lens", "--format", "aws", "-o", str(exported))
+    assert run("import_lens", str(exported))[0].startswith("unchanged: Wild Lens (version 1,")
+
+
+@needs_shared_lenses
+@pytest.mark.parametrize("path", SHARED_LENS_FILES, ids=lambda p: p.name)
+def test_each_shared_lens_file_imports_with_its_warnings_and_round_trips(tmp_path, path):
+    out, err = run("import_lens", str(path))
+    assert out.startswith("created: ")
+    warnings = err.splitlines()
+    assert warnings and all(line.startswith("warning: ") for line in warnings)
+    assert f"; {len(warnings)} warning(s) above)" in out
+    name = out.removeprefix("created: ").split(" (version")[0]
+    exported = tmp_path / "exported.json"
+    run("export_lens", name, "--format", "aws", "-o", str(exported))
+    assert run("import_lens", str(exported))[0].startswith(f"unchanged: {name} (version 1,")

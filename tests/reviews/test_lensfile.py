@@ -18,11 +18,13 @@ from reviews.lensfile import (
     Risk,
     builtin_lens_path,
     detect_format,
+    diff_documents,
     dump,
     evaluate,
     load,
     load_with_warnings,
 )
+from reviews.lensfile import compare as lensfile_compare
 from reviews.lensfile import model as m
 from reviews.lensfile.conditions import ConditionSyntaxError, canonical, parse_condition
 from reviews.lensfile.opsx_yaml import schema_validator
@@ -111,12 +113,20 @@ def test_shared_lens_oddities_are_reported_not_lost() -> None:
         == "https://aws.amazon.com/builders-library/timeouts-retries-and-backoff-with-jitter/"
     )
     assert [str(i) for i in issues] == [
-        "pillars[0].questions[3].choices[1].helpfulResource.Url: read as 'url' (keys are case-sensitive)"
+        "pillars[0].questions[3].choices[1].helpfulResource.Url: wrong capitalisation; "
+        "read as 'url' (keys are case-sensitive)"
     ]
     s3 = SHARED_LENSES / "Amazon-S3-Lens__Amazon_S3_Lens.json"
     s3_lens, s3_issues = load_with_warnings(s3.read_bytes(), filename=s3.name)
     assert s3_lens.version_label == "v3.1.0"
-    assert [str(i) for i in s3_issues] == ["_note: unknown key ignored"]
+    assert [str(i) for i in s3_issues] == ["_note: unknown key; ignored"]
+    ddb = SHARED_LENSES / "DynamoDB__custom-lensddb-v1.0.json"
+    _, ddb_issues = load_with_warnings(ddb.read_bytes(), filename=ddb.name)
+    assert [str(i) for i in ddb_issues] == [
+        "_release_date: unknown key; ignored",
+        "_release_note: unknown key; ignored",
+        "_teams: unknown key; ignored",
+    ]
 
 
 @needs_shared
@@ -258,16 +268,14 @@ def test_trailing_comma_is_refused_with_a_clear_reason() -> None:
     assert message.endswith("trailing comma is not allowed")
 
 
-def test_nan_and_duplicate_keys_are_refused() -> None:
-    with pytest.raises(LensFormatError, match="NaN is not a JSON value"):
-        load('{"name": NaN}', fmt="aws")
+def test_duplicate_keys_are_refused() -> None:
     with pytest.raises(LensFormatError, match="key 'name' repeated in one object"):
         load('{"name": "a", "name": "b"}', fmt="aws")
 
 
 def test_byte_order_mark_is_skipped_with_a_warning() -> None:
     raw = b"\xef\xbb\xbf" + json.dumps(aws_doc()).encode("utf-8")
-    with pytest.warns(LensFormatWarning, match="byte order mark skipped"):
+    with pytest.warns(LensFormatWarning, match="byte order mark; skipped"):
         lens = load(raw)
     assert lens.name == "Test lens"
 
@@ -278,7 +286,10 @@ def test_unknown_keys_are_ignored_with_a_warning() -> None:
     doc["pillars"][0]["colour"] = "blue"
     with pytest.warns(LensFormatWarning) as record:
         lens = load_aws(doc)
-    assert [str(w.message) for w in record] == ["_notes: unknown key ignored", "pillars[0].colour: unknown key ignored"]
+    assert [str(w.message) for w in record] == [
+        "_notes: unknown key; ignored",
+        "pillars[0].colour: unknown key; ignored",
+    ]
     assert lens == load_aws(aws_doc())
 
 
@@ -317,7 +328,6 @@ def test_several_errors_are_reported_together_one_line_each() -> None:
             "pillars[0].questions[0].riskRules[1].risk: "
             "risk NO_RISK already used by pillars[0].questions[0].riskRules[0]; one rule per risk level"
         ),
-        "pillars[0].questions[0].riskRules: a 'default' rule is required",
     ]
 
 
@@ -365,6 +375,217 @@ def test_rule_after_default_is_accepted_but_warned_about() -> None:
         )
     ]
     assert evaluate(lens.pillars[0].questions[0], ["gamma"]) == Risk.HIGH_RISK
+
+
+# --- lenses as they exist in the wild: repaired with a warning, refused when strict ---------------
+
+
+def repaired(doc: dict[str, Any] | str) -> tuple[m.Lens, list[str]]:
+    """Load leniently, check that a strict load refuses the same file, and return (lens, warning lines)."""
+    text = doc if isinstance(doc, str) else json.dumps(doc, indent=2)
+    lens, issues = load_with_warnings(text, fmt="aws")
+    with pytest.raises(LensFormatError) as excinfo:
+        load_with_warnings(text, fmt="aws", strict=True)
+    assert [e.path for e in excinfo.value.errors] == [i.path for i in issues]
+    assert all(str(e).endswith("(a strict import refuses this)") for e in excinfo.value.errors)
+    return lens, [str(i) for i in issues]
+
+
+def assert_round_trips(lens: m.Lens) -> None:
+    """Export as AWS (and as YAML) re-imports as the same lens: same fingerprint, same version."""
+    assert load_with_warnings(dump(lens, "aws"), fmt="aws")[0] == lens
+    assert load_with_warnings(dump(lens, "yaml"), fmt="yaml")[0] == lens
+
+
+def test_question_without_default_rule_gets_no_risk_when_nothing_matches() -> None:
+    doc = aws_doc()
+    doc["pillars"][0]["questions"][0]["riskRules"] = [
+        {"condition": "alpha && beta", "risk": "NO_RISK"},
+        {"condition": "!alpha", "risk": "HIGH_RISK"},
+    ]
+    lens, lines = repaired(doc)
+    assert lines == [
+        "pillars[0].questions[0].riskRules: no 'default' rule; an answer that matches none of the rules gets NO_RISK"
+    ]
+    q = lens.pillars[0].questions[0]
+    assert not q.has_default_rule
+    assert evaluate(q, ["beta"]) == Risk.HIGH_RISK
+    assert evaluate(q, ["alpha", "gamma"]) == Risk.NO_RISK  # matches no rule
+    assert_round_trips(lens)
+    assert [r["condition"] for r in json.loads(dump(lens, "aws"))["pillars"][0]["questions"][0]["riskRules"]] == [
+        "alpha && beta",
+        "!alpha",
+    ]
+
+
+def test_urls_with_spaces_are_trimmed_and_encoded() -> None:
+    doc = aws_doc()
+    choices = doc["pillars"][0]["questions"][0]["choices"]
+    choices[0]["helpfulResource"] = {"displayText": "Read", "url": "  https://x.test/a b  "}
+    choices[1]["improvementPlan"]["url"] = "https://x.test/plan\t"
+    lens, lines = repaired(doc)
+    assert lines == [
+        "pillars[0].questions[0].choices[0].helpfulResource.url: spaces around the URL; removed",
+        "pillars[0].questions[0].choices[0].helpfulResource.url: spaces inside the URL; written as %20",
+        "pillars[0].questions[0].choices[1].improvementPlan.url: spaces around the URL; removed",
+    ]
+    first, second = lens.pillars[0].questions[0].choices[:2]
+    assert first.helpful_resource == Resource("Read", "https://x.test/a%20b")
+    assert second.improvement_plan is not None and second.improvement_plan.url == "https://x.test/plan"
+    assert_round_trips(lens)
+
+
+def test_a_url_that_is_not_a_link_is_still_refused() -> None:
+    doc = aws_doc()
+    doc["pillars"][0]["questions"][0]["choices"][0]["improvementPlan"]["url"] = " www.x.test "
+    assert aws_errors(doc) == [
+        "pillars[0].questions[0].choices[0].improvementPlan.url: "
+        "must start with http:// or https:// and contain no spaces"
+    ]
+
+
+def test_bare_nan_title_is_read_as_text() -> None:
+    text = json.dumps(aws_doc(), indent=2).replace('"title": "Gamma"', '"title": NaN', 1)
+    text = text.replace('"description": "For tests."', '"description": -Infinity', 1)
+    lens, lines = repaired(text)
+    assert lines == [
+        "description: bare -Infinity token (not JSON); read as the text '-Infinity'",
+        "pillars[0].questions[0].choices[2].title: bare NaN token (not JSON); read as the text 'NaN'",
+    ]
+    assert lens.pillars[0].questions[0].choices[2].title == "NaN"
+    assert type(lens.pillars[0].questions[0].choices[2].title) is str
+    assert lens.description == "-Infinity"
+    assert_round_trips(lens)
+    assert "NaN" not in dump(lens, "aws").replace('"NaN"', "")  # written back as a JSON string
+
+
+def test_bare_nan_where_an_object_belongs_is_refused() -> None:
+    text = json.dumps(aws_doc()).replace('"improvementPlan": {"displayText": "Do alpha."}', '"improvementPlan": NaN', 1)
+    with pytest.raises(LensFormatError) as excinfo:
+        load(text, fmt="aws")
+    assert str(excinfo.value) == "pillars[0].questions[0].choices[0].improvementPlan: must be an object"
+
+
+def test_unknown_top_level_keys_and_capitalised_url() -> None:
+    doc = aws_doc()
+    doc["_release_note"] = "first"
+    doc["_teams"] = {"_authors": [{"name": "Someone"}]}
+    doc["pillars"][1]["questions"][0]["choices"][1]["improvementPlan"] = {
+        "displayText": "Do beta.",
+        "Url": "https://x.test",
+    }
+    lens, lines = repaired(doc)
+    assert lines == [
+        "_release_note: unknown key; ignored",
+        "_teams: unknown key; ignored",
+        "pillars[1].questions[0].choices[1].improvementPlan.Url: wrong capitalisation; "
+        "read as 'url' (keys are case-sensitive)",
+    ]
+    assert lens == load_aws(aws_doc())
+
+
+def test_choice_description_is_kept_and_written_back() -> None:
+    doc = aws_doc()
+    doc["pillars"][0]["questions"][0]["choices"][0]["description"] = "Alpha means the first practice."
+    lens, issues = load_with_warnings(json.dumps(doc), fmt="aws", strict=True)
+    assert issues == []
+    choice = lens.pillars[0].questions[0].choices[0]
+    assert choice.description == "Alpha means the first practice."
+    assert choice.to_dict()["description"] == "Alpha means the first practice."
+    assert "description" not in lens.pillars[0].questions[0].choices[1].to_dict()  # old fingerprints unchanged
+    assert json.loads(dump(lens, "aws"))["pillars"][0]["questions"][0]["choices"][0]["description"] == (
+        "Alpha means the first practice."
+    )
+    assert "description: Alpha means the first practice." in dump(lens, "yaml")
+    assert_round_trips(lens)
+    assert lens.fingerprint() != load_aws(aws_doc()).fingerprint()
+
+
+def test_additional_resources_and_question_helpful_resource_from_the_wild() -> None:
+    doc = aws_doc()
+    q = doc["pillars"][0]["questions"][0]
+    q["helpfulResource"] = {"displayText": "Why this matters.", "url": "https://x.test/why "}
+    q["choices"][0]["additionalResources"] = [
+        {
+            "type": "HELPFUL_RESOURCE",
+            "content": [{"displayText": "Blog", "url": "https://x.test/blog"}, {"url": "https://x.test/bare"}],
+        },
+        {"type": "IMPROVEMENT_PLAN", "content": [{"displayText": ""}]},
+    ]
+    lens, lines = repaired(doc)
+    assert lines == [
+        "pillars[0].questions[0].helpfulResource.url: spaces around the URL; removed",
+        "pillars[0].questions[0].choices[0].additionalResources[0].content[1].displayText: "
+        "missing; the URL is shown instead",
+        "pillars[0].questions[0].choices[0].additionalResources[1].content[0]: resource without text or URL; ignored",
+    ]
+    question = lens.pillars[0].questions[0]
+    assert question.helpful_resource == Resource("Why this matters.", "https://x.test/why")
+    helpful, plan = question.choices[0].additional_resources
+    assert helpful.content == (
+        Resource("Blog", "https://x.test/blog"),
+        Resource("https://x.test/bare", "https://x.test/bare"),
+    )
+    assert plan.type == m.ResourceType.IMPROVEMENT_PLAN and plan.content == ()
+    assert_round_trips(lens)
+
+
+def test_none_of_these_choice_with_an_unconventional_id_is_recognised_by_title() -> None:
+    doc = aws_doc()
+    q = doc["pillars"][0]["questions"][0]
+    q["choices"][3] = {"id": "q_one_none", "title": "None of the above"}
+    q["riskRules"][2]["condition"] = "default"
+    lens, lines = repaired(doc)
+    assert lines == [
+        "pillars[0].questions[0].choices[3].id: 'q_one_none' does not end in '_no'; "
+        "read as the question's 'None of these' choice, as its title says"
+    ]
+    choice = lens.pillars[0].questions[0].choices[3]
+    assert choice.is_none_of_these and choice.improvement_plan is None
+    with pytest.raises(ValueError, match="cannot be combined"):
+        evaluate(lens.pillars[0].questions[0], ["alpha", "q_one_none"])
+    assert "none_of_these: true" in dump(lens, "yaml")
+    assert_round_trips(lens)
+
+
+def test_a_none_of_these_choice_the_aws_format_cannot_mark_is_not_exported() -> None:
+    lens = load_aws(aws_doc())
+    q = lens.pillars[0].questions[0]
+    odd = replace(q.choices[3], id="q_one_nothing", title="Nothing applies")
+    changed = replace(
+        lens,
+        pillars=(replace(lens.pillars[0], questions=(replace(q, choices=(*q.choices[:3], odd)),)), lens.pillars[1]),
+    )
+    assert load(dump(changed, "yaml"), fmt="yaml") == changed
+    with pytest.raises(
+        LensFormatError, match=r"choices\[3\]\.id: a 'None of these' choice needs an id ending in '_no'"
+    ):
+        dump(changed, "aws")
+
+
+def test_what_is_really_broken_is_still_refused_with_its_path_and_strict_adds_the_repairs() -> None:
+    doc = aws_doc()
+    doc["_note"] = "extra"
+    rules = doc["pillars"][0]["questions"][0]["riskRules"]
+    rules[0]["condition"] = "alpha && delta"
+    rules[1]["condition"] = "gamma &"
+    broken = [
+        "pillars[0].questions[0].riskRules[0].condition: unknown choice id 'delta'",
+        "pillars[0].questions[0].riskRules[1].condition: invalid condition: unexpected character '&' at position 7",
+    ]
+    assert aws_errors(doc) == broken
+    with pytest.raises(LensFormatError) as excinfo:
+        load_with_warnings(json.dumps(doc), fmt="aws", strict=True)
+    assert [str(e) for e in excinfo.value.errors] == [*broken, "_note: unknown key (a strict import refuses this)"]
+
+
+@needs_shared
+@pytest.mark.parametrize("path", SHARED_FILES, ids=lambda p: p.name)
+def test_shared_lens_files_need_repairs_so_strict_refuses_them(path: Path) -> None:
+    _, issues = load_with_warnings(path.read_bytes(), filename=path.name)
+    with pytest.raises(LensFormatError) as excinfo:
+        load_with_warnings(path.read_bytes(), filename=path.name, strict=True)
+    assert len(excinfo.value.errors) == len(issues) > 0
 
 
 # --- invalid YAML files -------------------------------------------------------------------------
@@ -579,3 +800,101 @@ def test_dump_refuses_invalid_lens_and_unknown_format() -> None:
         dump(replace(lens, name=""), "yaml")
     with pytest.raises(ValueError, match="unknown lens format 'xml'"):
         dump(lens, "xml")  # type: ignore[arg-type]
+
+
+# --- comparing two versions ---------------------------------------------------------------------
+
+
+def changed_doc() -> dict[str, Any]:
+    """aws_doc() as a second version: one question of each kind of change, and one new question."""
+    doc = aws_doc()
+    q_one = doc["pillars"][0]["questions"][0]
+    q_one["title"] = "Is it ready for launch?"
+    alpha, beta, gamma, none = q_one["choices"]
+    alpha["improvementPlan"]["url"] = "https://x.test/alpha"
+    gamma["description"] = "Gamma, explained."
+    q_one["choices"] = [
+        alpha,
+        {"id": "delta", "title": "Delta", "improvementPlan": {"displayText": "Do delta."}},
+        gamma,
+        none,
+    ]
+    q_one["riskRules"] = [
+        {"condition": "gamma || delta", "risk": "MEDIUM_RISK"},
+        {"condition": "default", "risk": "HIGH_RISK"},
+    ]
+    q_two = doc["pillars"][1]["questions"].pop(0)
+    doc["pillars"][0]["questions"].append(q_two)
+    q_three = copy.deepcopy(q_two)
+    q_three.update(id="q_three", title="Is it monitored?")
+    q_three["choices"][3]["id"] = "q_three_no"
+    doc["pillars"][1]["questions"] = [q_three]
+    doc["pillars"][1]["name"] = "Two, renamed"
+    q_two["riskRules"][:2] = q_two["riskRules"][1::-1]  # first match wins, so the order is a change
+    return doc
+
+
+def test_diff_of_a_lens_with_itself_is_empty_whatever_the_spelling_of_conditions() -> None:
+    doc = aws_doc()
+    respelt = copy.deepcopy(doc)
+    respelt["pillars"][0]["questions"][0]["riskRules"][0]["condition"] = "(alpha)&&beta"
+    result = lensfile_compare(load_aws(doc), load_aws(respelt))
+    assert result.is_empty
+    assert result.counts == dict.fromkeys(result.counts, 0)
+
+
+def test_diff_names_questions_choices_and_rules_added_removed_and_changed_with_text() -> None:
+    before, after = load_aws(aws_doc()), load_aws(changed_doc())
+    result = lensfile_compare(before, after)
+    assert result.counts == {
+        "questions_added": 1,
+        "questions_removed": 0,
+        "questions_changed": 2,
+        "choices_added": 1,
+        "choices_removed": 1,
+        "choices_changed": 2,
+        "rules_added": 0,
+        "rules_removed": 1,
+        "rules_changed": 1,
+    }
+    assert [(q.id, q.title, q.pillar_name) for q in result.questions_added] == [
+        ("q_three", "Is it monitored?", "Two, renamed")
+    ]
+    assert [(p.id, [(c.before, c.after) for c in p.changes]) for p in result.pillars_changed] == [
+        ("pillar_two", [("Two", "Two, renamed")])
+    ]
+    q_one = result.changed_question("q_one")
+    assert q_one is not None
+    assert [(c.field, c.before, c.after) for c in q_one.changes] == [
+        ("title", "Is it ready?", "Is it ready for launch?")
+    ]
+    assert [(c.id, c.title) for c in q_one.choices_added] == [("delta", "Delta")]
+    assert [(c.id, c.title) for c in q_one.choices_removed] == [("beta", "Beta")]
+    assert [(c.id, [(f.field, f.before, f.after) for f in c.changes]) for c in q_one.choices_changed] == [
+        ("alpha", [("improvement_plan", "Do alpha.", "Do alpha. <https://x.test/alpha>")]),
+        ("gamma", [("description", "", "Gamma, explained.")]),
+    ]
+    assert [(r.risk, r.condition) for r in q_one.rules_removed] == [("NO_RISK", "alpha && beta")]
+    assert [(r.risk, r.before, r.after) for r in q_one.rules_changed] == [("MEDIUM_RISK", "gamma", "gamma || delta")]
+    q_two = result.changed_question("q_two")
+    assert q_two is not None
+    assert [(c.field, c.before, c.after, c.label) for c in q_two.changes] == [
+        ("pillar", "Two", "One", "Pillar"),
+        ("rule_order", "NO_RISK, MEDIUM_RISK, HIGH_RISK", "MEDIUM_RISK, NO_RISK, HIGH_RISK", "Order of risk rules"),
+    ]
+    assert q_two.rules_changed == ()
+    assert result.changed_question("q_three") is None
+    reverse = lensfile_compare(after, before)
+    assert [q.id for q in reverse.questions_removed] == ["q_three"]
+    assert [(r.risk, r.condition) for r in reverse.changed_question("q_one").rules_added] == [
+        ("NO_RISK", "alpha && beta")
+    ]  # type: ignore[union-attr]
+
+
+def test_diff_works_on_stored_documents_and_serialises_to_json() -> None:
+    before, after = load_aws(aws_doc()), load_aws(changed_doc())
+    stored_before = json.loads(json.dumps(before.to_dict()))
+    stored_after = json.loads(json.dumps(after.to_dict()))
+    result = diff_documents(stored_before, stored_after)
+    assert result == lensfile_compare(before, after)
+    assert json.loads(json.dumps(result.to_dict()))["questions_added"][0]["id"] == "q_three"

@@ -1,10 +1,12 @@
 """Importing lenses through the service: both formats, errors, idempotence, versions, round trips."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from reviews import lensfile, services
+from reviews.lens_cache import lens_of
 from reviews.models import Lens, LensVersion
-from tests.factories import make_lens_yaml
+from tests.factories import WILD_LENS_WARNINGS, make_lens_yaml, make_wild_aws_lens
 from tests.shared_data import SHARED_LENS_FILES, needs_shared_lenses
 
 
@@ -81,3 +83,37 @@ def test_builtin_lens_is_loaded_and_reimport_is_idempotent():
     assert lens.builtin
     assert lens.versions.get().question_count >= 25
     assert services.lens_import_builtin().outcome == "unchanged"
+
+
+@pytest.mark.django_db
+def test_lens_from_the_wild_imports_with_one_warning_per_repair_and_round_trips_exactly():
+    result = services.lens_import(data=make_wild_aws_lens(), actor=None, filename="wild.json")
+    assert (result.outcome, result.warnings) == ("created", WILD_LENS_WARNINGS)
+    lens = lens_of(result.version)
+    assert lens.question("wild_q2").title == "NaN"
+    assert lens.question("wild_q2").choices[0].description == "Everyone knows who is on call."
+    assert lens.question("wild_q2").choices[1].is_none_of_these
+    assert lensfile.evaluate(lens.question("wild_q1"), ["wild_q1_a"]) == lensfile.Risk.NO_RISK  # no rule matches
+    exported = services.lens_export(version=result.version, fmt="aws")
+    again = services.lens_import(data=exported, actor=None, filename="again.json")
+    assert (again.outcome, again.version.pk) == ("unchanged", result.version.pk)
+
+
+@pytest.mark.django_db
+def test_strict_import_refuses_a_file_that_needs_repairs_and_saves_nothing():
+    with pytest.raises(lensfile.LensFormatError) as exc:
+        services.lens_import(data=make_wild_aws_lens(), actor=None, filename="wild.json", strict=True)
+    lines = str(exc.value).splitlines()
+    assert len(lines) == len(WILD_LENS_WARNINGS)
+    assert lines[0] == "_release_note: unknown key (a strict import refuses this)"
+    assert not Lens.objects.filter(name="Wild Lens").exists()
+    clean = services.lens_import(data=make_lens_yaml(name="Clean"), actor=None, strict=True)
+    assert clean.outcome == "created"
+
+
+@pytest.mark.django_db
+def test_import_by_a_person_needs_a_lead_or_admin(owner, teammate):
+    with pytest.raises(PermissionDenied):
+        services.lens_import(data=make_lens_yaml(name="Not Yours"), actor=teammate)
+    assert not Lens.objects.filter(name="Not Yours").exists()
+    assert services.lens_import(data=make_lens_yaml(name="Lead's"), actor=owner).outcome == "created"

@@ -12,7 +12,7 @@ from incidents.models import ActionItem
 from reviews import services
 from reviews.models import Answer, FailureScenario, GameDay, Lens, Milestone, Review
 from teams.models import User
-from tests.factories import SystemFactory, make_lens_yaml, make_review
+from tests.factories import WILD_LENS_WARNINGS, SystemFactory, make_lens_yaml, make_review, make_wild_aws_lens
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -251,6 +251,30 @@ def test_lens_upload_in_browser(client_as, owner, teammate):
     assert not Lens.objects.filter(name="Broken Lens").exists()
     export = client_as(teammate).get("/reviews/lenses/browser-lens/export/?fmt=aws")
     assert export.status_code == 200 and b"schemaVersion" in export.content
+
+
+def test_lens_upload_in_browser_lists_each_repair_and_strict_refuses(client_as, owner):
+    client = client_as(owner)
+
+    def upload(**extra):
+        body = {"file": SimpleUploadedFile("wild.json", make_wild_aws_lens().encode()), **extra}
+        return client.post("/reviews/lenses/upload/", body)
+
+    strict = upload(strict="on")
+    assert strict.status_code == 400
+    page = strict.content.decode()
+    assert "_release_note: unknown key (a strict import refuses this)" in page
+    assert 'name="strict"' in page and "checked" in page.split('name="strict"')[1].split(">")[0]
+    assert not Lens.objects.filter(name="Wild Lens").exists()
+    ok = upload()
+    assert (ok.status_code, ok["Location"]) == (303, "/reviews/lenses/wild-lens/")
+    page = client.get(ok["Location"])
+    shown = [str(m) for m in page.context["messages"]]
+    assert shown == [
+        f"Wild Lens: created (version 1); {len(WILD_LENS_WARNINGS)} repairs, listed below.",
+        *WILD_LENS_WARNINGS,
+    ]
+    assert "spaces inside the URL; written as %20" in page.content.decode()
 
 
 def test_upgrade_in_browser(client_as, owner, review):
