@@ -121,6 +121,7 @@ def test_a_visible_incidents_external_id_still_replays_it(api_as, team, teammate
 def test_a_hidden_incidents_import_key_is_refused_like_any_taken_key(api_as, admin_user, outsider, owner, other_team):
     """The refusal is the same bytes whether the incident holding the key is hidden from the importer or
     merely belongs to another team."""
+    ensure_severities()  # a transactional test elsewhere may have flushed the seeded ones
     record = {"id": "acme-2024-keys", "title": "Keys leaked", "date": "2024-03-01", "team": "payments"}
     assert _import(api_as(admin_user), record).json()["created"] == 1
     incident = Incident.objects.get(external_id="import:acme-2024-keys")

@@ -91,6 +91,10 @@ def load_with_warnings(
     parse = parse_aws if chosen == "aws" else parse_yaml
     try:
         lens, issues = parse(text_or_bytes)
+    except RecursionError:
+        # Python's JSON and YAML readers recurse once per level: `[[[[...]]]]` thousands deep is hostile
+        # input, refused like any other malformed file (never a 500).
+        raise LensFormatError([LensIssue("", "nested too deeply to be a lens")]) from None
     except LensFormatError as exc:
         if strict and exc.warnings:
             raise LensFormatError([*exc.errors, *(w.refused() for w in exc.warnings)]) from None

@@ -374,3 +374,10 @@ def test_api_shows_a_lapsed_approval_as_reopened_with_its_history(api_as, owner,
         assert acc["is_active"] is False and acc["lapse_recorded_at"] is not None
     refused = client.post("/api/v1/decisions/", {"review": review.pk, "kind": "reopened"}, format="json")
     assert refused.status_code == 400 and "kind" in refused.json()["error"]["fields"]
+
+
+def test_lens_upload_nested_thousands_deep_is_a_400(api_as, owner):
+    upload = SimpleUploadedFile("deep.json", ("[" * 10_000 + "]" * 10_000).encode())
+    response = api_as(owner).post("/api/v1/lenses/upload/", {"file": upload}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["file"] == ["nested too deeply to be a lens"]

@@ -898,3 +898,13 @@ def test_diff_works_on_stored_documents_and_serialises_to_json() -> None:
     result = diff_documents(stored_before, stored_after)
     assert result == lensfile_compare(before, after)
     assert json.loads(json.dumps(result.to_dict()))["questions_added"][0]["id"] == "q_three"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("deep.json", "[" * 10_000 + "]" * 10_000), ("deep.yaml", "a: " + "[" * 10_000 + "]" * 10_000)],
+)
+def test_a_lens_nested_thousands_deep_is_refused_not_a_crash(name: str, text: str) -> None:
+    with pytest.raises(LensFormatError) as exc:
+        load_with_warnings(text, filename=name)
+    assert [str(issue) for issue in exc.value.errors] == ["nested too deeply to be a lens"]
