@@ -115,8 +115,8 @@ def test_restricted_incidents_in_the_api(request, api_as, restricted_incident, p
 def test_teammate_updates_outsider_cannot(api_as, teammate, outsider, incident):
     url = f"{INCIDENTS}{incident.pk}/"
     assert api_as(outsider).patch(url, {"status": "identified"}).status_code == 403
-    response = api_as(teammate).patch(url, {"status": "identified", "severity": "SEV2"})
-    assert response.status_code == 200 and response.json()["status"] == "identified"
+    response = api_as(teammate).patch(url, {"status": "identified", "severity": "SEV2"}, HTTP_IF_MATCH='W/"1"')
+    assert response.status_code == 200 and response.json()["status"] == "identified" and response["ETag"] == 'W/"2"'
     bodies = list(incident.timeline.values_list("body", flat=True))
     assert (
         "Status changed from Investigating to Identified." in bodies and "Severity changed from SEV3 to SEV2." in bodies

@@ -31,7 +31,10 @@ def test_declaring_logs_to_the_timeline(incident):
 def test_status_and_severity_changes_are_logged(incident, owner, sev):
     version = incident.version
     services.incident_update(
-        incident=incident, actor=owner, data={"status": Incident.Status.IDENTIFIED, "severity": sev[2]}
+        incident=incident,
+        actor=owner,
+        data={"status": Incident.Status.IDENTIFIED, "severity": sev[2]},
+        expected_version=version,
     )
     bodies = [body for _, body in _kinds(incident)]
     assert "Status changed from Investigating to Identified." in bodies
@@ -43,7 +46,7 @@ def test_status_and_severity_changes_are_logged(incident, owner, sev):
 
 def test_an_edit_without_status_change_logs_nothing(incident, owner):
     before = incident.timeline.count()
-    services.incident_update(incident=incident, actor=owner, data={"title": "Checkout errors"})
+    services.incident_update(incident=incident, actor=owner, data={"title": "Checkout errors"}, expected_version=1)
     assert incident.timeline.count() == before
 
 
@@ -54,6 +57,7 @@ def test_inconsistent_times_save_nothing(incident, owner):
             incident=Incident.objects.get(pk=incident.pk),
             actor=owner,
             data={"detected_at": bad, "status": Incident.Status.MONITORING},
+            expected_version=1,
         )
     assert "detected_at" in exc.value.message_dict
     incident.refresh_from_db()
@@ -62,7 +66,9 @@ def test_inconsistent_times_save_nothing(incident, owner):
 
 
 def test_resolving_without_a_time_records_now(incident, owner):
-    incident = services.incident_update(incident=incident, actor=owner, data={"status": Incident.Status.RESOLVED})
+    incident = services.incident_update(
+        incident=incident, actor=owner, data={"status": Incident.Status.RESOLVED}, expected_version=1
+    )
     assert incident.resolved_at is not None
     assert abs(incident.resolved_at - timezone.now()) < timedelta(seconds=5)
 
@@ -174,7 +180,10 @@ def test_resolving_a_sev2_opens_a_required_postmortem_due_in_five_business_days(
     assert not Postmortem.objects.filter(incident=incident).exists(), "not before resolution"
     resolved = timezone.now() - timedelta(hours=1)
     services.incident_update(
-        incident=incident, actor=owner, data={"status": Incident.Status.RESOLVED, "resolved_at": resolved}
+        incident=incident,
+        actor=owner,
+        data={"status": Incident.Status.RESOLVED, "resolved_at": resolved},
+        expected_version=incident.version,
     )
     postmortem = Postmortem.objects.get(incident=incident)
     assert postmortem.required
@@ -183,7 +192,7 @@ def test_resolving_a_sev2_opens_a_required_postmortem_due_in_five_business_days(
 
 
 def test_sev3_postmortem_is_optional(incident, owner):
-    services.incident_update(incident=incident, actor=owner, data={"status": Incident.Status.RESOLVED})
+    services.incident_update(incident=incident, actor=owner, data={"status": "resolved"}, expected_version=1)
     assert not Postmortem.objects.filter(incident=incident).exists()
     postmortem = services.postmortem_start(incident=incident, actor=owner)
     assert not postmortem.required and postmortem.due_date is None
@@ -219,9 +228,9 @@ def test_which_severities_require_one_is_editable(team, owner, sev):
 
 
 def test_raising_severity_after_resolution_makes_the_postmortem_required(incident, owner, sev):
-    services.incident_update(incident=incident, actor=owner, data={"status": Incident.Status.RESOLVED})
+    incident = services.incident_update(incident=incident, actor=owner, data={"status": "resolved"}, expected_version=1)
     postmortem = services.postmortem_start(incident=incident, actor=owner)
-    services.incident_update(incident=incident, actor=owner, data={"severity": sev[1]})
+    services.incident_update(incident=incident, actor=owner, data={"severity": sev[1]}, expected_version=2)
     postmortem.refresh_from_db()
     assert postmortem.required and postmortem.due_date is not None
 

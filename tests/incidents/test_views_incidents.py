@@ -125,7 +125,8 @@ def test_inline_validation_returns_one_fields_errors(client_as, teammate, team, 
 def test_teammate_edits_and_status_change_is_logged(client_as, teammate, incident, team, sev):
     url = reverse("incidents:incident-edit", args=[incident.pk])
     started = incident.started_at.strftime("%Y-%m-%dT%H:%M")
-    response = client_as(teammate).post(url, _form(team, sev, status="monitoring", started_at=started))
+    data = _form(team, sev, status="monitoring", started_at=started, version=incident.version)
+    response = client_as(teammate).post(url, data)
     assert response.status_code == 303
     incident.refresh_from_db()
     assert incident.status == "monitoring" and incident.title == "Card payments failing"
