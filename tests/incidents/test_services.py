@@ -359,3 +359,102 @@ def test_action_items_for_source_finds_items_from_a_postmortem(postmortem, team,
 def test_declaring_an_already_resolved_incident_without_times_works(team, owner, sev):
     incident = services.incident_create(actor=owner, team=team, title="x", severity=sev[4], status="resolved")
     assert incident.resolved_at >= incident.started_at
+
+
+# --- versions: one of two writers wins, nothing is lost silently ----------------------------------
+
+
+def test_an_update_from_an_old_version_is_refused_and_changes_nothing(incident, owner, teammate):
+    services.incident_update(incident=incident, actor=owner, data={"title": "Alice's title"}, expected_version=1)
+    with pytest.raises(services.StaleVersion) as exc:
+        services.incident_update(incident=incident, actor=teammate, data={"summary": "Bob's"}, expected_version=1)
+    assert exc.value.current.version == 2 and exc.value.current.title == "Alice's title"
+    incident.refresh_from_db()
+    assert (incident.version, incident.title, incident.summary) == (2, "Alice's title", "")
+
+
+def test_an_update_that_changes_nothing_is_a_no_op_even_from_an_old_version(incident, owner, service):
+    services.incident_update(incident=incident, actor=owner, data={"title": "New"}, expected_version=1)
+    same = services.incident_update(
+        incident=incident, actor=owner, data={"title": "New", "services": [service], "tags": []}, expected_version=1
+    )
+    assert same.version == 2
+
+
+def test_m2m_changes_bump_the_version_and_are_checked_too(incident, owner, teammate):
+    incident = services.incident_update(incident=incident, actor=owner, data={"tags": ["db"]}, expected_version=1)
+    assert incident.version == 2
+    with pytest.raises(services.StaleVersion):
+        services.incident_update(incident=incident, actor=teammate, data={"tags": ["dns"]}, expected_version=1)
+    assert list(incident.tags.values_list("name", flat=True)) == ["db"]
+
+
+def test_expected_version_none_writes_over_any_version(incident, owner):
+    services.incident_update(incident=incident, actor=owner, data={"title": "One"}, expected_version=1)
+    latest = services.incident_update(incident=incident, actor=owner, data={"title": "Two"}, expected_version=None)
+    assert (latest.version, latest.title) == (3, "Two")
+
+
+def test_the_service_checks_permission_itself(incident, outsider, teammate, other_team):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.incident_update(incident=incident, actor=outsider, data={"status": "resolved"}, expected_version=1)
+    with pytest.raises(PermissionDenied):  # a member may not hand the incident to a team they are not in
+        services.incident_update(incident=incident, actor=teammate, data={"team": other_team}, expected_version=1)
+    incident.refresh_from_db()
+    assert incident.status == "investigating" and incident.version == 1
+
+
+def test_resolving_a_severe_incident_announces_its_postmortem_on_the_timeline(team, owner, sev):
+    incident = services.incident_create(
+        actor=owner, team=team, title="x", severity=sev[2], started_at=timezone.now() - timedelta(hours=1)
+    )
+    incident = services.incident_update(
+        incident=incident, actor=owner, data={"status": "resolved"}, expected_version=1
+    )
+    postmortem = Postmortem.objects.get(incident=incident)
+    entry = incident.timeline.get(kind=TimelineEntry.Kind.POSTMORTEM)
+    assert entry.body == f"Postmortem draft created, due {postmortem.due_date:%Y-%m-%d}." and entry.author == owner
+    services.incident_update(incident=incident, actor=owner, data={"status": "closed"}, expected_version=2)
+    assert incident.timeline.filter(kind=TimelineEntry.Kind.POSTMORTEM).count() == 1, "announced once"
+
+
+# --- times known only to the day --------------------------------------------------------------
+
+
+def test_date_only_times_give_no_time_to_x(team, owner, sev):
+    day = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    incident = services.incident_create(
+        actor=owner, team=team, title="Imported", severity=sev[3], status="closed", started_at=day,
+        resolved_at=day, detected_at=day + timedelta(hours=2), date_only_times=["started_at", "resolved_at"],
+    )  # fmt: skip
+    assert incident.time_to_resolve is None and incident.time_to_detect is None
+    exact = services.incident_update(
+        incident=incident, actor=owner, data={"started_at": day + timedelta(hours=1)}, expected_version=1
+    )
+    assert exact.date_only_times == ["resolved_at"], "entering a start time makes it exact"
+    assert exact.time_to_detect == timedelta(hours=1) and exact.time_to_resolve is None
+
+
+def test_date_only_times_are_compared_by_day(team, owner, sev):
+    day = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    incident = services.incident_create(
+        actor=owner, team=team, title="Imported", severity=sev[3], status="closed", started_at=day,
+        resolved_at=day, date_only_times=["started_at", "resolved_at"],
+    )  # fmt: skip
+    mitigated = day + timedelta(hours=9)  # later in the day than the date-only "midnight" resolution
+    incident = services.incident_update(
+        incident=incident, actor=owner, data={"mitigated_at": mitigated}, expected_version=1
+    )
+    assert incident.mitigated_at == mitigated
+    with pytest.raises(ValidationError) as exc:
+        services.incident_update(
+            incident=incident, actor=owner, data={"mitigated_at": day + timedelta(days=1)}, expected_version=2
+        )
+    assert "resolved_at" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        services.incident_update(
+            incident=incident, actor=owner, data={"date_only_times": ["sometime"]}, expected_version=2
+        )
+    assert "date_only_times" in exc.value.message_dict
