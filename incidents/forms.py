@@ -82,7 +82,9 @@ class IncidentForm(forms.ModelForm):
         for name in TIME_FIELDS:
             self.fields[name].help_text = "UTC"
             if self.instance.pk and self.instance.is_date_only(name):
-                self.fields[name].help_text = "UTC. Only the date is known (imported); enter a time of day to make it exact."
+                self.fields[
+                    name
+                ].help_text = "UTC. Only the date is known (imported); enter a time of day to make it exact."
         if self.instance.pk:
             # Missing or mangled (e.g. an old page) counts as version 0: a conflict, never a blind overwrite.
             self.fields["version"] = forms.CharField(widget=forms.HiddenInput, required=False)

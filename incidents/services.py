@@ -137,7 +137,7 @@ def incident_create(
         TimelineEntry.Kind.STATUS_CHANGE,
         f"Incident declared as {severity.name}, status {incident.get_status_display()}.",
     )
-    _ensure_postmortem(incident, actor)
+    postmortem_ensure_required(incident=incident, actor=actor)
     return incident
 
 
@@ -208,7 +208,10 @@ def _m2m_differs(incident: Incident, name: str, value: Iterable[Any]) -> bool:
 
 
 def _ensure_postmortem(incident: Incident, actor: User | None) -> Postmortem | None:
-    """The required postmortem (created once a resolved incident's severity needs one), announced on the timeline."""
+    """The required postmortem (created once a resolved incident's severity needs one), announced on the timeline.
+
+    Only changes announce it: an incident declared (or imported) already resolved has no draft moment to log.
+    """
     had_one = Postmortem.objects.filter(incident=incident).exists()
     postmortem = postmortem_ensure_required(incident=incident, actor=actor)
     if postmortem is not None and not had_one:

@@ -29,7 +29,6 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-
 # One entity-tag (RFC 9110 §8.8.3): an optional W/ and a quoted opaque tag without quotes or spaces.
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')
 DEFAULT_HINT = 'Send If-Match with the ETag of your last GET (e.g. W/"3"), or * to write over any version.'

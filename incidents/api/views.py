@@ -81,7 +81,8 @@ class IncidentViewSet(
     def get_queryset(self):  # type: ignore[no-untyped-def]
         user = self.request.user
         return selectors.incident_list(user=user).prefetch_related(  # type: ignore[arg-type]
-            "access_list", selectors.visible_postmortem_prefetch(user=user)  # type: ignore[arg-type]
+            "access_list",
+            selectors.visible_postmortem_prefetch(user=user),  # type: ignore[arg-type]
         )
 
     @extend_schema(
@@ -108,7 +109,9 @@ class IncidentViewSet(
             return error_response(
                 409, "duplicate", "An incident with this external id exists and is not shared with you."
             )
-        response = etag.with_etag(Response(self.get_serializer(visible).data, status=status.HTTP_201_CREATED), visible.version)
+        response = etag.with_etag(
+            Response(self.get_serializer(visible).data, status=status.HTTP_201_CREATED), visible.version
+        )
         if not created:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -149,7 +152,9 @@ class IncidentViewSet(
         return self.update(request, *args, partial=True, **kwargs)
 
     @extend_schema(
-        parameters=[IF_MATCH], request=IncidentStatusSerializer, responses={200: IncidentSerializer, **CONDITIONAL_ERRORS}
+        parameters=[IF_MATCH],
+        request=IncidentStatusSerializer,
+        responses={200: IncidentSerializer, **CONDITIONAL_ERRORS},
     )
     @action(detail=True, methods=["post"], url_path="status")
     def set_status(self, request: Request, pk: str | None = None) -> Response:

@@ -48,7 +48,9 @@ def moment(obj: object, name: str) -> SafeString:
     value = value.astimezone(UTC)
     is_date_only = getattr(obj, "is_date_only", None)
     if is_date_only is not None and is_date_only(name):
-        return format_html('<time datetime="{}" title="Time of day unknown">{}</time>', f"{value:%Y-%m-%d}", f"{value:%Y-%m-%d}")
+        return format_html(
+            '<time datetime="{}" title="Time of day unknown">{}</time>', f"{value:%Y-%m-%d}", f"{value:%Y-%m-%d}"
+        )
     return format_html('<time datetime="{}">{}</time>', value.isoformat(), f"{value:%Y-%m-%d %H:%M}")
 
 

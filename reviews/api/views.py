@@ -235,7 +235,9 @@ class AnswerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
         if by_header or "version" not in request.data:
             try:
                 version = etag.expected_version(
-                    request, current=answer.version, hint="Send If-Match with the answer's ETag, or the version you read."
+                    request,
+                    current=answer.version,
+                    hint="Send If-Match with the answer's ETag, or the version you read.",
                 )
             except etag.PreconditionFailed as exc:
                 raise self._stale(answer, etag.PreconditionFailed) from exc

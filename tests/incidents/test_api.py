@@ -148,7 +148,6 @@ def test_timeline_over_the_api(api_as, teammate, outsider, incident):
     assert response.status_code == 400 and "kind" in response.json()["error"]["fields"], "only services log changes"
 
 
-
 # --- incidents: versions, one-click actions, durations --------------------------------------------
 
 
@@ -181,12 +180,18 @@ def test_status_and_severity_actions_need_if_match_and_log_the_change(api_as, te
     bad = api_as(teammate).post(f"{url}status/", {"status": "done"}, HTTP_IF_MATCH='W/"3"')
     assert bad.status_code == 400 and "status" in bad.json()["error"]["fields"]
     bodies = list(incident.timeline.values_list("body", flat=True))
-    assert "Status changed from Investigating to Monitoring." in bodies and "Severity changed from SEV3 to SEV1." in bodies
+    assert (
+        "Status changed from Investigating to Monitoring." in bodies and "Severity changed from SEV3 to SEV1." in bodies
+    )
 
 
 def test_resolving_through_the_api_answers_with_the_postmortem_it_created(api_as, teammate, outsider, team, sev):
     incident = services.incident_create(
-        actor=teammate, team=team, title="Payments down", severity=sev[2], started_at=timezone.now() - timedelta(hours=1)
+        actor=teammate,
+        team=team,
+        title="Payments down",
+        severity=sev[2],
+        started_at=timezone.now() - timedelta(hours=1),
     )
     response = api_as(teammate).post(f"{INCIDENTS}{incident.pk}/status/", {"status": "resolved"}, HTTP_IF_MATCH="*")
     assert response.status_code == 200

@@ -410,9 +410,7 @@ def test_resolving_a_severe_incident_announces_its_postmortem_on_the_timeline(te
     incident = services.incident_create(
         actor=owner, team=team, title="x", severity=sev[2], started_at=timezone.now() - timedelta(hours=1)
     )
-    incident = services.incident_update(
-        incident=incident, actor=owner, data={"status": "resolved"}, expected_version=1
-    )
+    incident = services.incident_update(incident=incident, actor=owner, data={"status": "resolved"}, expected_version=1)
     postmortem = Postmortem.objects.get(incident=incident)
     entry = incident.timeline.get(kind=TimelineEntry.Kind.POSTMORTEM)
     assert entry.body == f"Postmortem draft created, due {postmortem.due_date:%Y-%m-%d}." and entry.author == owner

@@ -267,7 +267,11 @@ def test_resolving_in_one_click_announces_the_postmortem_draft_with_a_link(clien
     from incidents import services
 
     incident = services.incident_create(
-        actor=teammate, team=team, title="Payments down", severity=sev[2], started_at=timezone.now() - timedelta(hours=1)
+        actor=teammate,
+        team=team,
+        title="Payments down",
+        severity=sev[2],
+        started_at=timezone.now() - timedelta(hours=1),
     )
     body = client_as(teammate).post(_state_url(incident), {"status": "resolved", "version": 1}, **HX).content.decode()
     postmortem = Postmortem.objects.get(incident=incident)
@@ -363,7 +367,11 @@ def test_two_writers_in_the_browser_get_a_side_by_side_view_that_loses_nothing(c
     again = {**bob_form, "summary": "Bad deploy", "impact_description": "Checkout 500s", "status": "identified"}
     assert bob.post(url, {**again, "version": 2}).status_code == 303
     incident.refresh_from_db()
-    assert (incident.summary, incident.status, incident.impact_description) == ("Bad deploy", "identified", "Checkout 500s")
+    assert (incident.summary, incident.status, incident.impact_description) == (
+        "Bad deploy",
+        "identified",
+        "Checkout 500s",
+    )
 
 
 def test_the_conflict_view_over_htmx_is_the_form_fragment_with_status_200(client_as, owner, teammate, incident):
@@ -399,7 +407,7 @@ def test_an_unchanged_save_from_an_old_page_is_no_conflict(client_as, owner, tea
 
 def test_unknown_times_say_unknown_not_dashes(client_as, teammate, incident):
     body = client_as(teammate).get(incident.get_absolute_url()).content.decode()
-    assert "— <small class=\"muted\">—" not in body
+    assert '— <small class="muted">—' not in body
     assert body.count('<span class="unknown">unknown</span>') == 4  # detected, acknowledged, mitigated, resolved
     listing = client_as(teammate).get(reverse("incidents:incident-list")).content.decode()
     assert "ongoing" in listing
