@@ -22,8 +22,9 @@ conditional UPDATE catches that and the view answers 412 through `precondition_f
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from rest_framework import exceptions, status
 from rest_framework.request import Request
@@ -31,6 +32,7 @@ from rest_framework.response import Response
 
 # One entity-tag (RFC 9110 §8.8.3): an optional W/ and a quoted opaque tag without quotes or spaces.
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')
+T = TypeVar("T")
 DEFAULT_HINT = 'Send If-Match with the ETag of your last GET (e.g. W/"3"), or * to write over any version.'
 
 
@@ -138,6 +140,16 @@ def expected_version(request: Request, *, current: int, hint: str = DEFAULT_HINT
     if not parsed.matches(current):
         raise PreconditionFailed(current)
     return parsed.expected_version(current)
+
+
+def write_if_match(request: Request, *, current: int, write: Callable[[int | None], T], stale: type[Exception]) -> T:
+    """Check If-Match against `current`, then `write(expected_version)`; a `stale` exception from the
+    service (a concurrent save won; it carries `.current`) becomes the same 412."""
+    expected = expected_version(request, current=current)
+    try:
+        return write(expected)
+    except stale as exc:
+        raise PreconditionFailed(exc.current.version) from exc  # type: ignore[attr-defined]
 
 
 def with_etag(response: Response, version: int) -> Response:

@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -128,19 +129,19 @@ class IncidentViewSet(
         """Check If-Match, validate the input and apply it to that version; the service checks permission
         and (with a conditional UPDATE) the version."""
         incident: Incident = self.get_object()
-        expected = etag.expected_version(request, current=incident.version)
-        form = make_serializer(incident)
-        form.is_valid(raise_exception=True)
-        try:
-            incident = services.incident_update(
+
+        def write(expected: int | None) -> Incident:
+            form = make_serializer(incident)
+            form.is_valid(raise_exception=True)
+            return services.incident_update(
                 incident=incident,
                 actor=request.user,  # type: ignore[arg-type]
                 data=dict(form.validated_data),  # type: ignore[arg-type]
                 expected_version=expected,
             )
-        except services.StaleVersion as exc:
-            raise etag.PreconditionFailed(exc.current.version) from exc
-        return self._respond(incident)
+
+        updated = etag.write_if_match(request, current=incident.version, write=write, stale=services.StaleVersion)
+        return self._respond(updated)
 
     @extend_schema(parameters=[IF_MATCH], responses={200: IncidentSerializer, **CONDITIONAL_ERRORS})
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -254,19 +255,21 @@ class PostmortemViewSet(
     )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         postmortem = self.get_object()
-        expected = etag.expected_version(request, current=postmortem.version)
-        serializer = PostmortemContentSerializer(postmortem, data=request.data, partial=kwargs.get("partial", False))
-        serializer.is_valid(raise_exception=True)
-        try:
-            postmortem = services.postmortem_save(
+
+        def write(expected: int | None) -> Postmortem:
+            serializer = PostmortemContentSerializer(
+                postmortem, data=request.data, partial=kwargs.get("partial", False)
+            )
+            serializer.is_valid(raise_exception=True)
+            return services.postmortem_save(
                 postmortem=postmortem,
                 actor=request.user,  # type: ignore[arg-type]
                 data=dict(serializer.validated_data),  # type: ignore[arg-type]
                 expected_version=expected,
             )
-        except services.StaleVersion as exc:
-            raise etag.PreconditionFailed(exc.current.version) from exc
-        return self._respond(postmortem)
+
+        saved = etag.write_if_match(request, current=postmortem.version, write=write, stale=services.StaleVersion)
+        return self._respond(saved)
 
     @extend_schema(
         parameters=[IF_MATCH],
@@ -321,19 +324,20 @@ class PostmortemViewSet(
         postmortem = self.get_object()
         serializer = PostmortemRestoreSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        expected = etag.expected_version(request, current=postmortem.version)
-        revision = postmortem.revisions.filter(version=serializer.validated_data["version"]).first()  # type: ignore[index]
-        if revision is None:
-            return error_response(404, "not_found", "No such revision.")
-        try:
-            postmortem = services.postmortem_restore(
+        wanted = serializer.validated_data["version"]  # type: ignore[index]
+
+        def write(expected: int | None) -> Postmortem:
+            revision = postmortem.revisions.filter(version=wanted).first()
+            if revision is None:
+                raise NotFound("No such revision.")
+            return services.postmortem_restore(
                 postmortem=postmortem,
                 actor=request.user,  # type: ignore[arg-type]
                 revision=revision,
                 expected_version=expected,
             )
-        except services.StaleVersion as exc:
-            raise etag.PreconditionFailed(exc.current.version) from exc
+
+        postmortem = etag.write_if_match(request, current=postmortem.version, write=write, stale=services.StaleVersion)
         return self._respond(postmortem)
 
     @extend_schema(responses=PostmortemCommentSerializer(many=True))

@@ -185,14 +185,8 @@ def test_status_and_severity_actions_need_if_match_and_log_the_change(api_as, te
     )
 
 
-def test_resolving_through_the_api_answers_with_the_postmortem_it_created(api_as, teammate, outsider, team, sev):
-    incident = services.incident_create(
-        actor=teammate,
-        team=team,
-        title="Payments down",
-        severity=sev[2],
-        started_at=timezone.now() - timedelta(hours=1),
-    )
+def test_resolving_through_the_api_answers_with_the_postmortem_it_created(api_as, teammate, outsider, sev2_incident):
+    incident = sev2_incident
     response = api_as(teammate).post(f"{INCIDENTS}{incident.pk}/status/", {"status": "resolved"}, HTTP_IF_MATCH="*")
     assert response.status_code == 200
     postmortem = Postmortem.objects.get(incident=incident)
@@ -280,6 +274,9 @@ def test_restore_over_the_api(api_as, teammate, postmortem):
     assert client.post(_url(postmortem, "restore/"), {"version": 2}, HTTP_IF_MATCH='W/"1"').status_code == 412
     response = client.post(_url(postmortem, "restore/"), {"version": 2}, HTTP_IF_MATCH='W/"3"')
     assert response.status_code == 200 and response.json()["summary"] == "one" and response.json()["version"] == 4
+    assert client.post(_url(postmortem, "restore/"), {"version": 99}, HTTP_IF_MATCH="*").status_code == 404
+    response = client.post(_url(postmortem, "restore/"), {"version": 3}, HTTP_IF_MATCH="*")
+    assert response.status_code == 200 and response.json()["summary"] == "two" and response["ETag"] == 'W/"5"'
 
 
 def test_create_postmortem_once_per_incident(api_as, teammate, outsider, incident):

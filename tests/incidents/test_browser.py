@@ -1,25 +1,10 @@
 """The incident page in a real browser: one-click status and severity, and two people editing at once."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from incidents import services
 from incidents.models import Incident, Postmortem
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def sev2_incident(team, owner, sev):
-    return services.incident_create(
-        actor=owner,
-        team=team,
-        title="Card payments failing",
-        severity=sev[2],
-        started_at=timezone.now() - timedelta(hours=1),
-    )
 
 
 def test_status_and_severity_change_in_one_click_and_resolving_announces_the_postmortem(

@@ -263,16 +263,8 @@ def test_one_click_severity_change_is_logged(client_as, teammate, incident):
     assert incident.timeline.filter(kind="severity_change", body="Severity changed from SEV3 to SEV2.").exists()
 
 
-def test_resolving_in_one_click_announces_the_postmortem_draft_with_a_link(client_as, teammate, team, sev):
-    from incidents import services
-
-    incident = services.incident_create(
-        actor=teammate,
-        team=team,
-        title="Payments down",
-        severity=sev[2],
-        started_at=timezone.now() - timedelta(hours=1),
-    )
+def test_resolving_in_one_click_announces_the_postmortem_draft_with_a_link(client_as, teammate, sev2_incident):
+    incident = sev2_incident
     body = client_as(teammate).post(_state_url(incident), {"status": "resolved", "version": 1}, **HX).content.decode()
     postmortem = Postmortem.objects.get(incident=incident)
     assert postmortem.required and postmortem.due_date
