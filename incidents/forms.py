@@ -11,6 +11,7 @@ from incidents.models import (
     FactorCategory,
     Incident,
     PostmortemComment,
+    Severity,
     Tag,
     TimelineEntry,
 )
@@ -35,6 +36,8 @@ def _limit_teams(form: forms.BaseForm, teams: QuerySet[Team] | None) -> None:
 
 
 class IncidentForm(forms.ModelForm):
+    """Declare (no version) or edit an incident; an edit carries the version it was loaded at."""
+
     tags = forms.CharField(required=False, help_text="Comma-separated, e.g. database, latency.")
 
     class Meta:
@@ -78,6 +81,14 @@ class IncidentForm(forms.ModelForm):
         self.fields["access_list"].queryset = ACTIVE_USERS  # type: ignore[attr-defined]
         for name in TIME_FIELDS:
             self.fields[name].help_text = "UTC"
+            if self.instance.pk and self.instance.is_date_only(name):
+                self.fields[
+                    name
+                ].help_text = "UTC. Only the date is known (imported); enter a time of day to make it exact."
+        if self.instance.pk:
+            # Missing or mangled (e.g. an old page) counts as version 0: a conflict, never a blind overwrite.
+            self.fields["version"] = forms.CharField(widget=forms.HiddenInput, required=False)
+            self.initial.setdefault("version", self.instance.version)
         if self.instance.pk and not self.is_bound:
             self.initial["tags"] = ", ".join(tag.name for tag in self.instance.tags.all())
 
@@ -92,10 +103,35 @@ class IncidentForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if self.instance.pk:
+            # The inputs show minutes: a stored time within the minute shown has not been changed.
+            for name in TIME_FIELDS:
+                stored, value = getattr(self.instance, name), data.get(name)
+                if stored and value and value == stored.replace(second=0, microsecond=0):
+                    data[name] = stored
+            version = (data.get("version") or "").strip()
+            data["version"] = int(version) if version.isdigit() else 0
         closed = (Incident.Status.RESOLVED, Incident.Status.CLOSED)
         if data.get("status") in closed and not data.get("resolved_at") and "resolved_at" not in self.errors:
             data["resolved_at"] = timezone.now()
         return data
+
+
+class IncidentStateForm(forms.Form):
+    """A one-click change from the incident page: a new status or a new severity, and the version shown."""
+
+    status = forms.ChoiceField(choices=Incident.Status.choices, required=False)
+    severity = forms.ModelChoiceField(queryset=Severity.objects.all(), to_field_name="level", required=False)
+    version = forms.IntegerField(min_value=0)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if bool(data.get("status")) == bool(data.get("severity")):
+            raise forms.ValidationError("Choose a new status or a new severity.")
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in ("status", "severity") if self.cleaned_data.get(name)}
 
 
 class TimelineEntryForm(forms.ModelForm):

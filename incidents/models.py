@@ -1,7 +1,7 @@
 """Incidents, their timeline, and action items (shared by every origin: incidents, postmortems,
 readiness reviews and game days)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -108,7 +108,15 @@ class Incident(TimeStampedModel):
         blank=True,
         help_text="People who may see a restricted incident.",
     )
-    version = models.PositiveIntegerField(default=1, help_text="Bumped on every change (optimistic locking).")
+    date_only_times = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Time fields known only to the day (e.g. imported records): shown as a date, left out of "
+        "time-to-X figures. Entering another value for one makes it exact.",
+    )
+    version = models.PositiveIntegerField(
+        default=1, help_text="Bumped on every change; writes name the version they edited (optimistic locking)."
+    )
 
     objects = IncidentQuerySet.as_manager()
     access = AccessPolicy(team_path=("team", "services__team"), restricted_field="restricted", named_path="access_list")
@@ -123,24 +131,46 @@ class Incident(TimeStampedModel):
     def get_absolute_url(self) -> str:
         return reverse("incidents:incident-detail", kwargs={"pk": self.pk})
 
-    def _since_start(self, moment: "timezone.datetime | None") -> timedelta | None:
-        return moment - self.started_at if moment and self.started_at else None
+    TIME_FIELDS = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
+
+    def is_date_only(self, name: str) -> bool:
+        return isinstance(self.date_only_times, list) and name in self.date_only_times
+
+    def _since_start(self, name: str) -> timedelta | None:
+        """Time from the start to `name`; None (unknown) when either is missing or known only to the day."""
+        moment = getattr(self, name)
+        if moment is None or self.started_at is None or self.is_date_only(name) or self.is_date_only("started_at"):
+            return None
+        return moment - self.started_at
 
     @property
     def time_to_detect(self) -> timedelta | None:
-        return self._since_start(self.detected_at)
+        return self._since_start("detected_at")
 
     @property
     def time_to_acknowledge(self) -> timedelta | None:
-        return self._since_start(self.acknowledged_at)
+        return self._since_start("acknowledged_at")
 
     @property
     def time_to_mitigate(self) -> timedelta | None:
-        return self._since_start(self.mitigated_at)
+        return self._since_start("mitigated_at")
 
     @property
     def time_to_resolve(self) -> timedelta | None:
-        return self._since_start(self.resolved_at)
+        return self._since_start("resolved_at")
+
+    def time_rows(self) -> list[dict[str, object]]:
+        """The five times for display: label, value, whether only the date is known, time since the start."""
+        return [
+            {
+                "name": name,
+                "label": name.removesuffix("_at").capitalize(),
+                "value": getattr(self, name),
+                "date_only": self.is_date_only(name),
+                "since_start": self._since_start(name) if name != "started_at" else None,
+            }
+            for name in self.TIME_FIELDS
+        ]
 
     @property
     def is_open(self) -> bool:
@@ -166,16 +196,23 @@ class Incident(TimeStampedModel):
             later_value, earlier_value = getattr(self, later), getattr(self, earlier)
             if later in errors or later_value is None or earlier_value is None:
                 continue
-            if later_value < earlier_value:
+            if self.is_date_only(later) or self.is_date_only(earlier):  # compare what is known: the days
+                if later_value.astimezone(UTC).date() < earlier_value.astimezone(UTC).date():
+                    label = self.TIME_LABELS[earlier]
+                    errors[later] = f"Must not be earlier than {label} ({earlier_value.astimezone(UTC):%Y-%m-%d})."
+            elif later_value < earlier_value:
                 label = self.TIME_LABELS[earlier]
                 errors[later] = f"Must not be earlier than {label} ({earlier_value:%Y-%m-%d %H:%M} UTC)."
         now = timezone.now() + timedelta(minutes=5)
-        for name in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"):
+        for name in self.TIME_FIELDS:
             value = getattr(self, name)
             if name not in errors and value is not None and value > now:
                 errors[name] = "Must not be in the future."
         if self.status in (self.Status.RESOLVED, self.Status.CLOSED) and self.resolved_at is None:
             errors.setdefault("resolved_at", "A resolved or closed incident needs a resolved time.")
+        date_only = self.date_only_times
+        if not isinstance(date_only, list) or not set(date_only) <= set(self.TIME_FIELDS):
+            errors["date_only_times"] = f"Use a list of time fields ({', '.join(self.TIME_FIELDS)})."
         if errors:
             raise ValidationError(errors)
 
@@ -187,8 +224,10 @@ class TimelineEntry(models.Model):
         SEVERITY_CHANGE = "severity_change", "Severity change"
         ACTION = "action", "Action"
         DECISION = "decision", "Decision"
+        POSTMORTEM = "postmortem", "Postmortem"
 
-    # Kinds people add by hand; status and severity changes are written by the services only.
+    # Kinds people add by hand; status and severity changes (and the postmortem a resolution creates)
+    # are written by the services only.
     MANUAL_KINDS = [(k.value, k.label) for k in (Kind.NOTE, Kind.ACTION, Kind.DECISION)]
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")

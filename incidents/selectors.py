@@ -89,3 +89,8 @@ def my_open_action_items(*, user: User) -> QuerySet[ActionItem]:
 
 def open_incidents(*, user: User) -> QuerySet[Incident]:
     return incident_list(user=user).exclude(status__in=[Incident.Status.RESOLVED, Incident.Status.CLOSED])
+
+
+def visible_postmortem_prefetch(*, user: User) -> Prefetch:
+    """Prefetch an incident's postmortem as `visible_postmortem` (None when there is none the user may read)."""
+    return Prefetch("postmortem", queryset=Postmortem.objects.visible_to(user), to_attr="visible_postmortem")

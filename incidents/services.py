@@ -1,7 +1,10 @@
-"""Writes for incidents, postmortems and action items. Callers check permissions first (views, viewsets).
+"""Writes for incidents, postmortems and action items.
 
-Every state change is recorded: incident status and severity changes as timeline entries, every
-postmortem save as a revision.
+`incident_update` checks the actor's permission itself (a None actor is the system: commands,
+importers run by an operator); for the others callers check permissions first (views, viewsets).
+
+Every state change is recorded: incident status and severity changes (and the postmortem a
+resolution creates) as timeline entries, every postmortem save as a revision.
 """
 
 from collections.abc import Iterable
@@ -30,6 +33,7 @@ from incidents.models import (
 )
 from opsx.hooks import emit
 from opsx.services import model_update
+from teams import permissions
 from teams.models import System, Team, User
 
 INCIDENT_FIELDS = [
@@ -51,6 +55,7 @@ INCIDENT_FIELDS = [
     "pager_id",
     "ticket_url",
     "restricted",
+    "date_only_times",
 ]
 INCIDENT_M2M = ["services", "tags", "access_list"]
 CONTENT_FIELDS = [*SECTION_FIELDS, "factors"]
@@ -58,9 +63,9 @@ ACTION_ITEM_FIELDS = ["title", "description", "owner", "team", "priority", "due_
 
 
 class StaleVersion(Exception):  # noqa: N818 - a domain outcome, not a programming error
-    """Someone saved a newer version first; `current` is what is stored now."""
+    """Someone saved a newer version first; `current` is what is stored now (an incident or a postmortem)."""
 
-    def __init__(self, current: Postmortem) -> None:
+    def __init__(self, current: Any) -> None:
         super().__init__(f"version {current.version} was saved in the meantime")
         self.current = current
 
@@ -186,36 +191,104 @@ def incident_create_idempotent(
     raise IdempotencyConflict("A concurrent request with the same key did not finish; retry.")
 
 
+def _still_date_only(current: Incident, data: dict[str, Any]) -> list[str]:
+    """The date-only times that `data` leaves as they are (entering another value makes a time exact)."""
+    return [
+        name
+        for name in current.date_only_times or []
+        if name not in data or data[name] is None or data[name] == getattr(current, name)
+    ]
+
+
+def _m2m_differs(incident: Incident, name: str, value: Iterable[Any]) -> bool:
+    if name == "tags":
+        wanted = {t.name if isinstance(t, Tag) else t.strip().lower() for t in value}
+        return wanted != set(incident.tags.values_list("name", flat=True))
+    return {obj.pk for obj in value} != set(getattr(incident, name).values_list("pk", flat=True))
+
+
+def _ensure_postmortem(incident: Incident, actor: User | None) -> Postmortem | None:
+    """The required postmortem (created once a resolved incident's severity needs one), announced on the timeline.
+
+    Only changes announce it: an incident declared (or imported) already resolved has no draft moment to log.
+    """
+    had_one = Postmortem.objects.filter(incident=incident).exists()
+    postmortem = postmortem_ensure_required(incident=incident, actor=actor)
+    if postmortem is not None and not had_one:
+        _log(incident, actor, TimelineEntry.Kind.POSTMORTEM, postmortem_announcement(postmortem))
+    return postmortem
+
+
+def postmortem_announcement(postmortem: Postmortem) -> str:
+    due = f", due {postmortem.due_date:%Y-%m-%d}" if postmortem.due_date else ""
+    return f"Postmortem draft created{due}."
+
+
 @transaction.atomic
-def incident_update(*, incident: Incident, actor: User | None, data: dict[str, Any]) -> Incident:
-    """Change fields (and services, tags, access list); status and severity changes go to the timeline."""
+def incident_update(
+    *, incident: Incident, actor: User | None, data: dict[str, Any], expected_version: int | None
+) -> Incident:
+    """Change fields (and services, tags, access list) of the version the change was based on.
+
+    `expected_version` is that version; None means any version (`If-Match: *`, and trusted callers
+    such as the importer), applied to the row locked as it is now. The conditional UPDATE
+    (`WHERE version = expected`) lets exactly one of two concurrent writers of one version win; the
+    other gets StaleVersion carrying what is stored now. A change that leaves everything as stored
+    is a no-op (no new version, no conflict). Status and severity changes go to the timeline, and so
+    does the postmortem that resolving a severe incident creates.
+
+    The actor needs change rights on the incident, and create rights on a team it moves to.
+    """
+    if actor is not None:
+        permissions.check(actor, permissions.Action.CHANGE, incident)
+    rows = Incident.objects.select_related("severity")
+    if expected_version is None:
+        current = rows.select_for_update(of=("self",)).get(pk=incident.pk)
+        expected_version = current.version
+    else:
+        current = rows.get(pk=incident.pk)
     data = dict(data)
-    old_status, old_severity = incident.status, incident.severity
-    _fill_resolved_at(data, incident)
-    incident, changed = model_update(instance=incident, fields=INCIDENT_FIELDS, data=data)
-    m2m = {k: data[k] for k in INCIDENT_M2M if k in data}
-    if m2m or incident.restricted:
-        _set_m2m(incident, actor, m2m)
-    if changed or m2m:
-        Incident.objects.filter(pk=incident.pk).update(version=F("version") + 1)
-        incident.refresh_from_db(fields=["version"])
-    if incident.status != old_status:
+    _fill_resolved_at(data, current)
+    if "date_only_times" not in data:
+        data["date_only_times"] = _still_date_only(current, data)
+    changed = {name: data[name] for name in INCIDENT_FIELDS if name in data and getattr(current, name) != data[name]}
+    m2m = {name: list(data[name]) for name in INCIDENT_M2M if name in data}
+    m2m = {name: value for name, value in m2m.items() if _m2m_differs(current, name, value)}
+    if not changed and not m2m:
+        return current
+    if current.version != expected_version:
+        raise StaleVersion(current)
+    if actor is not None and "team" in changed:
+        permissions.check_create(actor, Incident, [changed["team"].pk])
+    old_status, old_severity = current.status, current.severity
+    for name, value in changed.items():
+        setattr(current, name, value)
+    current.full_clean()
+    updated = Incident.objects.filter(pk=current.pk, version=expected_version).update(
+        **changed, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if updated != 1:
+        raise StaleVersion(Incident.objects.get(pk=current.pk))
+    current.refresh_from_db(fields=["version", "updated_at"])
+    if m2m or current.restricted:
+        _set_m2m(current, actor, m2m)
+    if current.status != old_status:
         _log(
-            incident,
+            current,
             actor,
             TimelineEntry.Kind.STATUS_CHANGE,
-            f"Status changed from {Incident.Status(old_status).label} to {incident.get_status_display()}.",
+            f"Status changed from {Incident.Status(old_status).label} to {current.get_status_display()}.",
         )
-    if incident.severity_id != old_severity.pk:
+    if current.severity_id != old_severity.pk:
         _log(
-            incident,
+            current,
             actor,
             TimelineEntry.Kind.SEVERITY_CHANGE,
-            f"Severity changed from {old_severity.name} to {incident.severity.name}.",
+            f"Severity changed from {old_severity.name} to {current.severity.name}.",
         )
-    postmortem_ensure_required(incident=incident, actor=actor)
-    emit("incident_changed", incident=incident)
-    return incident
+    _ensure_postmortem(current, actor)
+    emit("incident_changed", incident=current)
+    return current
 
 
 @transaction.atomic
@@ -289,14 +362,18 @@ def postmortem_ensure_required(*, incident: Incident, actor: User | None) -> Pos
 
 @transaction.atomic
 def postmortem_save(
-    *, postmortem: Postmortem, actor: User | None, data: dict[str, Any], expected_version: int, note: str = ""
+    *, postmortem: Postmortem, actor: User | None, data: dict[str, Any], expected_version: int | None, note: str = ""
 ) -> Postmortem:
     """Save document content if `expected_version` is still current; raises StaleVersion otherwise.
 
     The conditional UPDATE (`WHERE version = expected`) makes two concurrent saves of the same
     version impossible to both win. Saving identical content is a no-op (no new version).
+    `expected_version` None means any version (`If-Match: *`): the row is locked and saved over.
     """
-    current = Postmortem.objects.get(pk=postmortem.pk)
+    current = (Postmortem.objects.select_for_update() if expected_version is None else Postmortem.objects).get(
+        pk=postmortem.pk
+    )
+    expected_version = current.version if expected_version is None else expected_version
     values = {name: data[name] for name in CONTENT_FIELDS if name in data}
     if all(getattr(current, name) == value for name, value in values.items()):
         return current
@@ -319,7 +396,7 @@ def postmortem_save(
 
 @transaction.atomic
 def postmortem_restore(
-    *, postmortem: Postmortem, actor: User | None, revision: PostmortemRevision, expected_version: int
+    *, postmortem: Postmortem, actor: User | None, revision: PostmortemRevision, expected_version: int | None
 ) -> Postmortem:
     """Restoring an old revision is a new save of its content (history is never rewritten)."""
     if revision.postmortem_id != postmortem.pk:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("incidents/new/", views.incident_create, name="incident-create"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident-detail"),
     path("incidents/<int:pk>/edit/", views.incident_edit, name="incident-edit"),
+    path("incidents/<int:pk>/state/", views.incident_state, name="incident-state"),
     path("incidents/<int:pk>/timeline/", views.timeline_add, name="timeline-add"),
     path("incidents/<int:pk>/postmortem/", views.postmortem_start, name="postmortem-start"),
     path("postmortems/", views.postmortem_list, name="postmortem-list"),

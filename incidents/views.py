@@ -16,6 +16,7 @@ from incidents.forms import (
     CommentForm,
     FactorFormSet,
     IncidentForm,
+    IncidentStateForm,
     PostmortemForm,
     SubmitForReviewForm,
     TimelineEntryForm,
@@ -30,9 +31,11 @@ from incidents.models import (
     Incident,
     OrgSettings,
     Postmortem,
+    Severity,
 )
+from opsx.conflicts import conflicting_fields
 from opsx.htmx import hx_redirect, is_partial
-from opsx.views import form_page, list_page
+from opsx.views import form_page, list_page, render_form_page
 from teams import permissions
 from teams import selectors as team_selectors
 from teams.models import Team
@@ -67,11 +70,16 @@ def incident_create(request: HttpRequest) -> HttpResponse:
 
 
 def _incident_context(request: HttpRequest, incident: Incident, **extra: Any) -> dict[str, Any]:
+    postmortems = selectors.postmortem_list(user=request.user)  # type: ignore[arg-type]
     return {
         "incident": incident,
         "timeline": selectors.timeline_for(incident=incident),
         "timeline_form": TimelineEntryForm(),
         "can": permissions.allowed_actions(request.user, incident),
+        "postmortem": postmortems.filter(incident=incident).first(),
+        "has_postmortem": Postmortem.objects.filter(incident=incident).exists(),
+        "status_choices": Incident.Status.choices,
+        "severities": Severity.objects.all(),
         **extra,
     }
 
@@ -81,16 +89,55 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _incident_context(
         request,
         incident,
-        postmortem=selectors.postmortem_list(user=request.user).filter(incident=incident).first(),  # type: ignore[arg-type]
-        has_postmortem=Postmortem.objects.filter(incident=incident).exists(),
         action_items=selectors.action_item_list(user=request.user).filter(incident=incident),  # type: ignore[arg-type]
     )
     return render(request, "incidents/incident_detail.html", context)
 
 
+@require_POST
+def incident_state(request: HttpRequest, pk: int) -> HttpResponse:
+    """One-click status or severity change from the incident page, at the version the page showed.
+
+    The service checks the permission and the version; a stale click changes nothing and says what
+    the incident is now (the refreshed controls carry the new version, so a second click applies it).
+    """
+    incident = selectors.incident_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    form = IncidentStateForm(request.POST)
+    notice = ""
+    if not form.is_valid():
+        notice = " ".join(msg for errors in form.errors.values() for msg in errors)
+    else:
+        try:
+            incident = services.incident_update(
+                incident=incident,
+                actor=request.user,  # type: ignore[arg-type]
+                data=form.changes(),
+                expected_version=form.cleaned_data["version"],
+            )
+        except services.StaleVersion as exc:
+            incident = selectors.incident_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+            notice = (
+                f"Not changed: someone else changed this incident since the page loaded (it is now "
+                f"{exc.current.get_status_display()}, {exc.current.severity.name}). Click again to make your change."
+            )
+        except ValidationError as exc:
+            notice = " ".join(exc.messages)
+    if not is_partial(request):
+        if notice:
+            messages.error(request, notice)
+        return redirect(incident)
+    context = _incident_context(request, incident, notice=notice, oob=True)
+    return render(request, "incidents/incident_detail.html#state-changed", context)
+
+
+def _team_choices(request: HttpRequest, obj: Any) -> Any:
+    """Teams a record may be (re)assigned to: those the user creates for, and its own."""
+    return (team_selectors.creatable_teams(user=request.user) | Team.objects.filter(pk=obj.team_id)).distinct()  # type: ignore[arg-type]
+
+
 def _edit_page(request: HttpRequest, obj: Any, form_class: Any, update: Any, *, title: str) -> HttpResponse:
     """Edit form for a team-owned record; moving it to another team needs create rights there."""
-    teams = (team_selectors.creatable_teams(user=request.user) | Team.objects.filter(pk=obj.team_id)).distinct()
+    teams = _team_choices(request, obj)
     form = form_class(request.POST or None, instance=type(obj).objects.get(pk=obj.pk), team_choices=teams)
 
     def save(data: dict[str, Any]) -> Any:
@@ -104,12 +151,31 @@ def _edit_page(request: HttpRequest, obj: Any, form_class: Any, update: Any, *, 
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit at the version the form was loaded at; a stale save shows both sides and keeps the user's values."""
     incident = selectors.incident_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+    teams = _team_choices(request, incident)
+    form = IncidentForm(request.POST or None, instance=Incident.objects.get(pk=pk), team_choices=teams)
+    page = {"title": f"Edit incident #{incident.pk}", "cancel_url": incident.get_absolute_url()}
 
-    def update(obj: Incident, data: dict[str, Any]) -> Incident:
-        return services.incident_update(incident=obj, actor=request.user, data=data)  # type: ignore[arg-type]
+    def save(data: dict[str, Any]) -> Incident:
+        data = dict(data)
+        expected = data.pop("version")
+        return services.incident_update(incident=incident, actor=request.user, data=data, expected_version=expected)  # type: ignore[arg-type]
 
-    return _edit_page(request, incident, IncidentForm, update, title=f"Edit incident #{incident.pk}")
+    try:
+        return form_page(request, form, save=save, message="Saved.", **page)
+    except services.StaleVersion:
+        stored = Incident.objects.get(pk=pk)
+        posted = request.POST.copy()
+        posted["version"] = str(stored.version)  # the next save wins, on purpose
+        conflict = {
+            "version": stored.version,
+            "updated_at": stored.updated_at,
+            "rows": conflicting_fields(form, IncidentForm(instance=stored, team_choices=teams)),
+        }
+        again = IncidentForm(posted, instance=Incident.objects.get(pk=pk), team_choices=teams)
+        status = 200 if is_partial(request) else 409  # htmx swaps only 2xx answers
+        return render_form_page(request, again, **page, conflict=conflict, status=status)
 
 
 @require_POST

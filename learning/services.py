@@ -195,10 +195,12 @@ class ImportOutcome:
     created: int = 0
     updated: int = 0
     refused: list[RecordError] = field(default_factory=list)
+    warnings: list[RecordError] = field(default_factory=list)  # about records that were imported
     incidents: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {len(self.refused)} refused"
+        warned = f", {len(self.warnings)} with warnings" if self.warnings else ""
+        return f"{self.created} created, {self.updated} updated, {len(self.refused)} refused{warned}"
 
 
 def split_body(body: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
@@ -253,13 +255,26 @@ class _Resolver:
         self.severities = {s.level: s for s in Severity.objects.all()}
         # A tag only incidents hidden from the actor carry is unknown to them, like one nobody has used.
         self.known_tags = Tag.objects.all() if actor is None else incident_selectors.tags_in_use(user=actor)
+        self.warnings: list[str] = []  # about the record being resolved; the caller collects them
 
     def team(self, record: PostmortemRecord) -> Team:
+        """The record's team; a record with only `organization` goes to the team the map names, else the default."""
         name = record.team or ""
-        if not name:
-            if self.options.default_team is None:
+        organization = record.organization
+        if not name and organization and organization in self.options.team_map:
+            name = organization
+        elif not name:
+            default = self.options.default_team
+            if default is None and organization:
+                raise Refused(
+                    f"organization {organization!r} is not a team here: give a default team "
+                    f"or map it to one (map_team / --map-team {organization!r}=SLUG)"
+                )
+            if default is None:
                 raise Refused("no team: name one with 'team' or give a default team")
-            return self.options.default_team
+            if organization:
+                self.warnings.append(f"organization {organization!r} imported into the default team {default.slug!r}")
+            return default
         name = self.options.team_map.get(name, name)
         team = Team.objects.filter(Q(slug=name) | Q(name__iexact=name)).first()
         if team is not None:
@@ -369,10 +384,11 @@ def _import_one(*, record: PostmortemRecord, actor: User | None, resolver: _Reso
     severity = resolver.severity(record)
     services = resolver.services(record, team)
     tags = resolver.tags(record)
+    # A record has only a date: the incident starts (and is resolved) on that day, at no known time.
     started = dt.datetime.combine(record.date, dt.time(0, 0), tzinfo=dt.UTC)
     incident = _existing_incident(record, actor)
     created = incident is None
-    fields = {"title": record.title, "team": team, "severity": severity, "started_at": started}
+    fields = {"title": record.title, "team": team, "severity": severity}
     if created:
         if actor is not None and not permissions.can_create(actor, Incident, [team.pk]):
             raise Refused(f"you may not add postmortems for team {team.slug!r}")
@@ -381,7 +397,9 @@ def _import_one(*, record: PostmortemRecord, actor: User | None, resolver: _Reso
             services=services,
             tags=tags,
             status=Incident.Status.CLOSED,
+            started_at=started,
             resolved_at=started,
+            date_only_times=["started_at", "resolved_at"],
             external_id=_external_id(record.key),
             **fields,
         )
@@ -390,10 +408,17 @@ def _import_one(*, record: PostmortemRecord, actor: User | None, resolver: _Reso
             # The same words whether the incident is shared with the actor or not: nothing about it is told.
             raise Refused(f"id {record.key!r} is already in use by a postmortem you may not change; use another id")
         incident.refresh_from_db()
-        data = {**fields, "services": services, "tags": tags}
-        if incident.resolved_at is None or incident.resolved_at < started:
+        data: dict[str, Any] = {**fields, "services": services, "tags": tags}
+        date_only = set(incident.date_only_times or [])
+        # An exact start on the record's day (an opsx export, or one entered since) stays exact.
+        if incident.started_at.astimezone(dt.UTC).date() != record.date or "started_at" in date_only:
+            data["started_at"] = started
+            date_only.add("started_at")
+        if incident.resolved_at is None or incident.resolved_at < data.get("started_at", incident.started_at):
             data["resolved_at"] = started
-        incident = incident_services.incident_update(incident=incident, actor=actor, data=data)
+            date_only.add("resolved_at")
+        data["date_only_times"] = sorted(date_only)
+        incident = incident_services.incident_update(incident=incident, actor=actor, data=data, expected_version=None)
     ExternalSource.objects.update_or_create(
         incident=incident,
         defaults={
@@ -445,6 +470,7 @@ def import_records(
             )
             continue
         seen[parsed.key] = where
+        resolver.warnings = []
         try:
             with transaction.atomic():
                 created = _import_one(record=parsed, actor=actor, resolver=resolver, where=where)
@@ -459,6 +485,7 @@ def import_records(
             )
             outcome.refused.append(RecordError(file, line, " ".join(messages)))
             continue
+        outcome.warnings += [RecordError(file, line, message) for message in resolver.warnings]
         if created:
             outcome.created += 1
         else:

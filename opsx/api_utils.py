@@ -73,6 +73,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body["code"] = codes if isinstance(codes, str) else "error"
         detail = exc.detail
         body["message"] = str(detail) if not isinstance(detail, dict | list) else "Request failed."
+    # Exceptions may add fields to the error body and headers to the answer (opsx.etag's 412 adds the ETag).
+    body.update(getattr(exc, "error_extra", {}))
+    for name, value in getattr(exc, "response_headers", {}).items():
+        response[name] = value
     response.data = {"error": body}
     return response
 

@@ -84,11 +84,22 @@ def form_page(
 
 
 def render_form_page(
-    request: HttpRequest, form: forms.BaseForm, *, title: str, cancel_url: str, template: str = "form_page.html"
+    request: HttpRequest,
+    form: forms.BaseForm,
+    *,
+    title: str,
+    cancel_url: str,
+    template: str = "form_page.html",
+    status: int = 200,
+    **extra: Any,
 ) -> HttpResponse:
-    """The form page (or, for htmx, just its form fragment) with the form's current errors."""
-    context = {"form": form, "title": title, "cancel_url": cancel_url}
-    return render(request, f"{template}#form" if is_partial(request) else template, context)
+    """The form page (or, for htmx, just its form fragment) with the form's current errors.
+
+    `conflict` in `extra` ({"version", "updated_at", "rows"} from opsx.conflicts) shows a stale save's
+    side-by-side view above the fields.
+    """
+    context = {"form": form, "title": title, "cancel_url": cancel_url, **extra}
+    return render(request, f"{template}#form" if is_partial(request) else template, context, status=status)
 
 
 def _check_database() -> dict[str, Any]:

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from opsx.etag import format_etag
 from opsx.models import TimeStampedModel
 from teams.permissions import AccessPolicy, Action, VisibleQuerySet
 
@@ -252,7 +253,7 @@ class Answer(models.Model):
 
     @property
     def etag(self) -> str:
-        return f'"answer-{self.pk}-v{self.version}"'
+        return format_etag(self.version)
 
 
 class LensUpgrade(models.Model):

@@ -209,14 +209,19 @@ def answer_update(
     *,
     answer: Answer,
     actor: User,
-    version: int,
+    version: int | None,
     selected: list[str],
     not_applicable: bool = False,
     na_reason: str = "",
     notes: str = "",
     evidence_links: list[str] | None = None,
 ) -> Answer:
-    """Save an answer if it is still at `version` (conditional UPDATE); raises StaleAnswer otherwise."""
+    """Save an answer if it is still at `version` (conditional UPDATE); raises StaleAnswer otherwise.
+
+    `version` None means any version (`If-Match: *`): the row is locked and saved over.
+    """
+    if version is None:
+        version = Answer.objects.select_for_update().values_list("version", flat=True).get(pk=answer.pk)
     if _settled_status(answer.review_id) == Review.Status.APPROVED:
         raise ReviewStateError("This review is approved, so its answers are frozen; start a new review instead.")
     question = questions_by_id(answer.review_lens.lens_version)[answer.question_id]

@@ -1,5 +1,6 @@
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.models import (
@@ -34,6 +35,17 @@ class SeveritySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class IncidentPostmortemSerializer(serializers.ModelSerializer):
+    """The incident's postmortem as the caller may see it (null when none, or a draft they may not read)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:postmortem-detail")
+
+    class Meta:
+        model = Postmortem
+        fields = ["id", "url", "status", "required", "due_date"]
+        read_only_fields = fields
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     severity = serializers.SlugRelatedField(slug_field="name", queryset=Severity.objects.all())
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
@@ -47,6 +59,13 @@ class IncidentSerializer(serializers.ModelSerializer):
     time_to_acknowledge = serializers.DurationField(read_only=True)
     time_to_mitigate = serializers.DurationField(read_only=True)
     time_to_resolve = serializers.DurationField(read_only=True)
+    date_only_times = serializers.ListField(
+        child=serializers.ChoiceField(choices=Incident.TIME_FIELDS),
+        required=False,
+        help_text="Times known only to the day (imported records): their time_to_* are null. Giving another "
+        "value for such a time makes it exact.",
+    )
+    postmortem = serializers.SerializerMethodField()
     url = serializers.HyperlinkedIdentityField(view_name="api:incident-detail")
 
     class Meta:
@@ -70,6 +89,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "time_to_acknowledge",
             "time_to_mitigate",
             "time_to_resolve",
+            "date_only_times",
             "impact_description",
             "users_affected",
             "requests_affected",
@@ -79,6 +99,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "tags",
             "restricted",
             "access_list",
+            "postmortem",
             "version",
             "created_at",
             "updated_at",
@@ -86,6 +107,22 @@ class IncidentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "version", "created_at", "updated_at"]
         # Duplicates of external_id are not an error on create: they return the existing incident.
         extra_kwargs = {"external_id": {"validators": []}}
+
+    @extend_schema_field(IncidentPostmortemSerializer(allow_null=True))
+    def get_postmortem(self, incident: Incident) -> dict[str, Any] | None:
+        """From the viewset's `visible_postmortem` prefetch (the caller's view of it)."""
+        postmortem = getattr(incident, "visible_postmortem", None)
+        if postmortem is None:
+            return None
+        return IncidentPostmortemSerializer(postmortem, context=self.context).data  # type: ignore[return-value]
+
+
+class IncidentStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Incident.Status.choices)
+
+
+class IncidentSeveritySerializer(serializers.Serializer):
+    severity = serializers.SlugRelatedField(slug_field="name", queryset=Severity.objects.all(), help_text="e.g. SEV2")
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):

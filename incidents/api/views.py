@@ -1,4 +1,4 @@
-import re
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -15,6 +16,8 @@ from incidents.api.serializers import (
     ActionItemSerializer,
     ActionItemUpdateSerializer,
     IncidentSerializer,
+    IncidentSeveritySerializer,
+    IncidentStatusSerializer,
     PostmortemCommentSerializer,
     PostmortemContentSerializer,
     PostmortemRestoreSerializer,
@@ -25,6 +28,7 @@ from incidents.api.serializers import (
 )
 from incidents.filters import ActionItemFilterSet, IncidentFilterSet, PostmortemFilterSet
 from incidents.models import ActionItem, Incident, Postmortem
+from opsx import etag
 from opsx.api_permissions import READ, WRITE, TeamRolePermission
 from opsx.api_utils import error_response
 from teams import permissions
@@ -42,8 +46,14 @@ IF_MATCH = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=True,
-    description='The ETag from your last GET (e.g. W/"3"). 428 when missing, 412 when someone saved since.',
+    description='The ETag from your last GET (e.g. W/"3"; several may be listed, comma-separated), or * for any '
+    "version. 428 when missing, 400 when malformed, 412 (with the current ETag) when someone saved since.",
 )
+CONDITIONAL_ERRORS = {
+    400: OpenApiResponse(description="Invalid input or a malformed If-Match"),
+    412: OpenApiResponse(description="Saved by someone else since your ETag (the answer carries the current one)"),
+    428: OpenApiResponse(description="If-Match missing"),
+}
 
 
 class IncidentViewSet(
@@ -53,17 +63,29 @@ class IncidentViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Incidents. Creation is idempotent by `external_id` and by the `Idempotency-Key` header."""
+    """Incidents. Creation is idempotent by `external_id` and by the `Idempotency-Key` header; changes
+    (PUT, PATCH, status, severity) need `If-Match` with the ETag of the version you changed."""
 
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilterSet
     permission_classes = [TeamRolePermission]
-    required_actions = {**READ, **WRITE, "timeline": Action.VIEW, "timeline_add": Action.CHANGE}
+    required_actions = {
+        **READ,
+        **WRITE,
+        "timeline": Action.VIEW,
+        "timeline_add": Action.CHANGE,
+        "set_status": Action.CHANGE,
+        "set_severity": Action.CHANGE,
+    }
     ordering_fields = ["started_at", "severity__level", "status", "title"]
     search_fields = ["title", "summary"]
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.incident_list(user=self.request.user).prefetch_related("access_list")  # type: ignore[arg-type]
+        user = self.request.user
+        return selectors.incident_list(user=user).prefetch_related(  # type: ignore[arg-type]
+            "access_list",
+            selectors.visible_postmortem_prefetch(user=user),  # type: ignore[arg-type]
+        )
 
     @extend_schema(
         parameters=[IDEMPOTENCY_KEY],
@@ -93,17 +115,68 @@ class IncidentViewSet(
         visible = self.get_queryset().filter(pk=incident.pk).first()
         if visible is None:  # the external_id is held by an incident the caller may not see: say nothing about it
             return error_response(409, "conflict", EXTERNAL_ID_IN_USE)
-        response = Response(self.get_serializer(visible).data, status=status.HTTP_201_CREATED)
+        response = etag.with_etag(
+            Response(self.get_serializer(visible).data, status=status.HTTP_201_CREATED), visible.version
+        )
         if not created:
             response["Idempotent-Replayed"] = "true"
         return response
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
-        incident: Incident = serializer.instance  # type: ignore[assignment]
-        data: dict[str, Any] = serializer.validated_data  # type: ignore[assignment]
-        if "team" in data and data["team"].pk != incident.team_id:
-            permissions.check_create(self.request.user, Incident, [data["team"].pk])
-        serializer.instance = services.incident_update(incident=incident, actor=self.request.user, data=data)  # type: ignore[arg-type]
+    def _respond(self, incident: Incident, code: int = 200, **headers: str) -> Response:
+        incident = self.get_queryset().get(pk=incident.pk)
+        response = Response(self.get_serializer(incident).data, status=code, headers=headers or None)
+        return etag.with_etag(response, incident.version)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._respond(self.get_object())
+
+    def _update(self, request: Request, make_serializer: Callable[[Incident], BaseSerializer]) -> Response:
+        """Check If-Match, validate the input and apply it to that version; the service checks permission
+        and (with a conditional UPDATE) the version."""
+        incident: Incident = self.get_object()
+
+        def write(expected: int | None) -> Incident:
+            form = make_serializer(incident)
+            form.is_valid(raise_exception=True)
+            return services.incident_update(
+                incident=incident,
+                actor=request.user,  # type: ignore[arg-type]
+                data=dict(form.validated_data),  # type: ignore[arg-type]
+                expected_version=expected,
+            )
+
+        updated = etag.write_if_match(request, current=incident.version, write=write, stale=services.StaleVersion)
+        return self._respond(updated)
+
+    @extend_schema(parameters=[IF_MATCH], responses={200: IncidentSerializer, **CONDITIONAL_ERRORS})
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.get("partial", False)
+        return self._update(request, lambda incident: self.get_serializer(incident, data=request.data, partial=partial))
+
+    @extend_schema(parameters=[IF_MATCH], responses={200: IncidentSerializer, **CONDITIONAL_ERRORS})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(
+        parameters=[IF_MATCH],
+        request=IncidentStatusSerializer,
+        responses={200: IncidentSerializer, **CONDITIONAL_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="status")
+    def set_status(self, request: Request, pk: str | None = None) -> Response:
+        """Change the status in one call (logged on the timeline). Resolving a severity that requires a
+        postmortem creates its draft: `postmortem` in the answer shows it, with its due date."""
+        return self._update(request, lambda _incident: IncidentStatusSerializer(data=request.data))
+
+    @extend_schema(
+        parameters=[IF_MATCH],
+        request=IncidentSeveritySerializer,
+        responses={200: IncidentSerializer, **CONDITIONAL_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="severity")
+    def set_severity(self, request: Request, pk: str | None = None) -> Response:
+        """Change the severity in one call (logged on the timeline)."""
+        return self._update(request, lambda _incident: IncidentSeveritySerializer(data=request.data))
 
     @extend_schema(responses=TimelineEntrySerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -120,18 +193,6 @@ class IncidentViewSet(
         serializer.is_valid(raise_exception=True)
         entry = services.timeline_entry_add(incident=incident, actor=request.user, **serializer.validated_data)  # type: ignore[arg-type]
         return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
-
-
-def etag(postmortem: Postmortem) -> str:
-    return f'W/"{postmortem.version}"'
-
-
-def _if_match_version(request: Request) -> int | Response:
-    """The version an If-Match header names, or the 428 response when it names none."""
-    match = re.fullmatch(r'\s*(?:W/)?"(\d+)"\s*', request.headers.get("If-Match", ""))
-    if match is None:
-        return error_response(428, "precondition_required", 'Send If-Match with the ETag of your last GET (W/"n").')
-    return int(match.group(1))
 
 
 class PostmortemViewSet(
@@ -169,8 +230,7 @@ class PostmortemViewSet(
     def _respond(self, postmortem: Postmortem, code: int = 200) -> Response:
         postmortem = self.get_queryset().get(pk=postmortem.pk)
         response = Response(PostmortemSerializer(postmortem, context=self.get_serializer_context()).data, status=code)
-        response["ETag"] = etag(postmortem)
-        return response
+        return etag.with_etag(response, postmortem.version)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._respond(self.get_object())
@@ -196,49 +256,33 @@ class PostmortemViewSet(
     @extend_schema(
         parameters=[IF_MATCH],
         request=PostmortemContentSerializer,
-        responses={
-            200: PostmortemSerializer,
-            412: OpenApiResponse(description="Saved by someone else since your ETag"),
-            428: OpenApiResponse(description="If-Match missing"),
-        },
+        responses={200: PostmortemSerializer, **CONDITIONAL_ERRORS},
     )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         postmortem = self.get_object()
-        expected = _if_match_version(request)
-        if isinstance(expected, Response):
-            return expected
-        if expected != postmortem.version:
-            return self._stale(postmortem)
-        serializer = PostmortemContentSerializer(postmortem, data=request.data, partial=kwargs.get("partial", False))
-        serializer.is_valid(raise_exception=True)
-        try:
-            postmortem = services.postmortem_save(
+
+        def write(expected: int | None) -> Postmortem:
+            serializer = PostmortemContentSerializer(
+                postmortem, data=request.data, partial=kwargs.get("partial", False)
+            )
+            serializer.is_valid(raise_exception=True)
+            return services.postmortem_save(
                 postmortem=postmortem,
                 actor=request.user,  # type: ignore[arg-type]
                 data=dict(serializer.validated_data),  # type: ignore[arg-type]
                 expected_version=expected,
             )
-        except services.StaleVersion as exc:
-            return self._stale(exc.current)
-        return self._respond(postmortem)
+
+        saved = etag.write_if_match(request, current=postmortem.version, write=write, stale=services.StaleVersion)
+        return self._respond(saved)
 
     @extend_schema(
         parameters=[IF_MATCH],
         request=PostmortemContentSerializer,
-        responses={200: PostmortemSerializer, 412: OpenApiResponse(), 428: OpenApiResponse()},
+        responses={200: PostmortemSerializer, **CONDITIONAL_ERRORS},
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
-
-    def _stale(self, current: Postmortem) -> Response:
-        response = error_response(
-            412,
-            "precondition_failed",
-            f"Version {current.version} was saved since your copy; GET it, merge, and retry with its ETag.",
-            current_version=current.version,
-        )
-        response["ETag"] = etag(current)
-        return response
 
     def _workflow(self, func: Any, **kwargs: Any) -> Response:
         try:
@@ -277,7 +321,7 @@ class PostmortemViewSet(
     @extend_schema(
         parameters=[IF_MATCH],
         request=PostmortemRestoreSerializer,
-        responses={200: PostmortemSerializer, 412: OpenApiResponse(), 428: OpenApiResponse()},
+        responses={200: PostmortemSerializer, **CONDITIONAL_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, pk: str | None = None) -> Response:
@@ -285,21 +329,20 @@ class PostmortemViewSet(
         postmortem = self.get_object()
         serializer = PostmortemRestoreSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        expected = _if_match_version(request)
-        if isinstance(expected, Response):
-            return expected
-        revision = postmortem.revisions.filter(version=serializer.validated_data["version"]).first()  # type: ignore[index]
-        if revision is None:
-            return error_response(404, "not_found", "No such revision.")
-        try:
-            postmortem = services.postmortem_restore(
+        wanted = serializer.validated_data["version"]  # type: ignore[index]
+
+        def write(expected: int | None) -> Postmortem:
+            revision = postmortem.revisions.filter(version=wanted).first()
+            if revision is None:
+                raise NotFound("No such revision.")
+            return services.postmortem_restore(
                 postmortem=postmortem,
-                actor=request.user,
+                actor=request.user,  # type: ignore[arg-type]
                 revision=revision,
-                expected_version=expected,  # type: ignore[arg-type]
+                expected_version=expected,
             )
-        except services.StaleVersion as exc:
-            return self._stale(exc.current)
+
+        postmortem = etag.write_if_match(request, current=postmortem.version, write=write, stale=services.StaleVersion)
         return self._respond(postmortem)
 
     @extend_schema(responses=PostmortemCommentSerializer(many=True))

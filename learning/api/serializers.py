@@ -120,7 +120,9 @@ class ImportSerializer(serializers.Serializer):
         max_length=IMPORT_MAX_FILES,
         help_text=f"Markdown (.md) files with YAML front matter and/or JSON Lines (.jsonl) files. {IMPORT_LIMITS}",
     )
-    team = serializers.SlugField(required=False, help_text="Team for records that name none.")
+    team = serializers.SlugField(
+        required=False, help_text="Team for records that name none (and for those with only an organization)."
+    )
     severity = serializers.RegexField(r"^(?i:sev)?[1-5]$", default="SEV3", help_text="Default severity.")
     unknown_teams = _policy_field("teams")
     unknown_services = _policy_field("services")
@@ -161,4 +163,5 @@ class ImportResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     refused = RefusedRecordSerializer(many=True)
+    warnings = RefusedRecordSerializer(many=True, help_text="Notes about records that were imported.")
     summary = serializers.CharField()

@@ -11,11 +11,14 @@ def markdown_filter(text: str | None) -> SafeString:
     return render_markdown(text)
 
 
+UNKNOWN = "unknown"
+
+
 @register.filter
 def duration(value: object) -> str:
-    """A timedelta as '2h 05m' / '3d 4h' / '45s'; empty for None."""
+    """A timedelta as '2h 05m' / '3d 4h' / '45s'; 'unknown' for None (a missing or date-only time)."""
     if value is None:
-        return "—"
+        return UNKNOWN
     seconds = int(value.total_seconds())  # type: ignore[attr-defined]
     sign = "-" if seconds < 0 else ""
     seconds = abs(seconds)
@@ -29,6 +32,26 @@ def duration(value: object) -> str:
     if minutes:
         return f"{sign}{minutes}m {secs:02d}s"
     return f"{sign}{secs}s"
+
+
+@register.filter
+def moment(obj: object, name: str) -> SafeString:
+    """`obj.<name>` (a datetime) as 'YYYY-MM-DD HH:MM' in UTC, only the date when `obj.is_date_only(name)`,
+    'unknown' when empty; in a <time> element."""
+    from datetime import UTC
+
+    from django.utils.html import format_html
+
+    value = getattr(obj, name, None)
+    if value is None:
+        return format_html('<span class="unknown">{}</span>', UNKNOWN)
+    value = value.astimezone(UTC)
+    is_date_only = getattr(obj, "is_date_only", None)
+    if is_date_only is not None and is_date_only(name):
+        return format_html(
+            '<time datetime="{}" title="Time of day unknown">{}</time>', f"{value:%Y-%m-%d}", f"{value:%Y-%m-%d}"
+        )
+    return format_html('<time datetime="{}">{}</time>', value.isoformat(), f"{value:%Y-%m-%d %H:%M}")
 
 
 @register.simple_tag(takes_context=True)

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from opsx import etag
 from opsx.api_permissions import READ, TeamRolePermission
 from opsx.api_utils import error_response
 from reviews import lensfile, selectors, services
@@ -314,7 +315,8 @@ class ReviewViewSet(
 
 
 class AnswerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
-    """Answers. PUT/PATCH need the version you read: `If-Match: <ETag>` (412 when stale) or `version` (409)."""
+    """Answers. PUT/PATCH need the version you read: `If-Match: <ETag>` (412 when stale, `*` for any
+    version) or `version` in the body (409 when stale); without either, 428."""
 
     serializer_class = AnswerSerializer
     permission_classes = [TeamRolePermission]
@@ -330,24 +332,25 @@ class AnswerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         answer = self.get_object()
-        return Response(self.get_serializer(answer).data, headers={"ETag": answer.etag})
+        return etag.with_etag(Response(self.get_serializer(answer).data), answer.version)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         answer: Answer = self.get_object()
+        by_header = "If-Match" in request.headers
         serializer = self.get_serializer(answer, data=request.data, partial=kwargs.get("partial", False))
+        if by_header or "version" not in request.data:
+            try:
+                version = etag.expected_version(
+                    request,
+                    current=answer.version,
+                    hint="Send If-Match with the answer's ETag, or the version you read.",
+                )
+            except etag.PreconditionFailed as exc:
+                raise self._stale(answer, etag.PreconditionFailed) from exc
         serializer.is_valid(raise_exception=True)
         data: dict[str, Any] = serializer.validated_data  # type: ignore[assignment]
-        if_match = request.headers.get("If-Match")
-        if if_match is not None:
-            if if_match.strip() not in (answer.etag, "*"):
-                return self._stale(answer, 412, "precondition_failed")
-            version = answer.version
-        elif "version" in data:
+        if not by_header:
             version = data["version"]
-        else:
-            return error_response(
-                428, "precondition_required", "Send If-Match with the answer's ETag, or the version you read."
-            )
         try:
             fresh = services.answer_update(
                 answer=answer,
@@ -360,21 +363,18 @@ class AnswerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
                 evidence_links=data.get("evidence_links", answer.evidence_links),
             )
         except services.StaleAnswer as exc:
-            return self._stale(exc.current, 412 if if_match else 409, "precondition_failed" if if_match else "conflict")
+            raise self._stale(exc.current, etag.PreconditionFailed if by_header else etag.VersionConflict) from exc
         except services.ReviewStateError as exc:
             return state_conflict(exc)
-        return Response(self.get_serializer(fresh).data, headers={"ETag": fresh.etag})
+        return etag.with_etag(Response(self.get_serializer(fresh).data), fresh.version)
 
-    def _stale(self, current: Answer, code: int, slug: str) -> Response:
+    def _stale(self, current: Answer, error: type[etag.PreconditionFailed]) -> etag.PreconditionFailed:
         current.refresh_from_db()
-        response = error_response(
-            code,
-            slug,
+        return error(
+            current.version,
             f"Someone changed this answer since you read it (now version {current.version}). Read it again.",
             current=self.get_serializer(current).data,
         )
-        response["ETag"] = current.etag
-        return response
 
     @extend_schema(request=PlanActionSerializer, responses={201: ActionItemSummarySerializer})
     @action(detail=True, methods=["post"], url_path="action-item", filterset_class=None)

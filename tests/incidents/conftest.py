@@ -33,6 +33,18 @@ def incident(team, service, owner, sev):
 
 
 @pytest.fixture
+def sev2_incident(team, owner, sev):
+    """An open SEV2 of `team`: resolving it creates a required postmortem."""
+    return services.incident_create(
+        actor=owner,
+        team=team,
+        title="Card payments failing",
+        severity=sev[2],
+        started_at=timezone.now() - timezone.timedelta(hours=1),
+    )
+
+
+@pytest.fixture
 def restricted_incident(other_team, sev, admin_user):
     """A security incident of another team; only `named` (and admins) may see it."""
     from tests.factories import UserFactory

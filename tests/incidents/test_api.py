@@ -115,8 +115,8 @@ def test_restricted_incidents_in_the_api(request, api_as, restricted_incident, p
 def test_teammate_updates_outsider_cannot(api_as, teammate, outsider, incident):
     url = f"{INCIDENTS}{incident.pk}/"
     assert api_as(outsider).patch(url, {"status": "identified"}).status_code == 403
-    response = api_as(teammate).patch(url, {"status": "identified", "severity": "SEV2"})
-    assert response.status_code == 200 and response.json()["status"] == "identified"
+    response = api_as(teammate).patch(url, {"status": "identified", "severity": "SEV2"}, HTTP_IF_MATCH='W/"1"')
+    assert response.status_code == 200 and response.json()["status"] == "identified" and response["ETag"] == 'W/"2"'
     bodies = list(incident.timeline.values_list("body", flat=True))
     assert (
         "Status changed from Investigating to Identified." in bodies and "Severity changed from SEV3 to SEV2." in bodies
@@ -146,6 +146,78 @@ def test_timeline_over_the_api(api_as, teammate, outsider, incident):
     assert api_as(teammate).post(url, {"kind": "rumour", "body": ""}).status_code == 400
     response = api_as(teammate).post(url, {"kind": "status_change", "body": "Resolved!"})
     assert response.status_code == 400 and "kind" in response.json()["error"]["fields"], "only services log changes"
+
+
+# --- incidents: versions, one-click actions, durations --------------------------------------------
+
+
+def test_create_and_read_answer_with_the_etag(api_as, teammate, team):
+    created = api_as(teammate).post(INCIDENTS, _payload())
+    assert created.status_code == 201 and created["ETag"] == 'W/"1"'
+    got = api_as(teammate).get(f"{INCIDENTS}{created.json()['id']}/")
+    assert got["ETag"] == 'W/"1"' and got.json()["version"] == 1 and got.json()["postmortem"] is None
+
+
+def test_two_api_writers_of_one_version_one_gets_412(api_as, owner, teammate, incident):
+    url = f"{INCIDENTS}{incident.pk}/"
+    first = api_as(owner).patch(url, {"title": "Checkout down"}, HTTP_IF_MATCH='W/"1"')
+    second = api_as(teammate).patch(url, {"summary": "Bad deploy"}, HTTP_IF_MATCH='W/"1"')
+    assert first.status_code == 200 and second.status_code == 412 and second["ETag"] == 'W/"2"'
+    incident.refresh_from_db()
+    assert (incident.title, incident.summary) == ("Checkout down", "")
+    put = api_as(teammate).put(url, {**_payload(), "title": "Replaced", "severity": "SEV3"}, HTTP_IF_MATCH='"2"')
+    assert put.status_code == 200 and put.json()["title"] == "Replaced" and put["ETag"] == 'W/"3"'
+
+
+def test_status_and_severity_actions_need_if_match_and_log_the_change(api_as, teammate, incident):
+    url = f"{INCIDENTS}{incident.pk}/"
+    assert api_as(teammate).post(f"{url}status/", {"status": "monitoring"}).status_code == 428
+    response = api_as(teammate).post(f"{url}status/", {"status": "monitoring"}, HTTP_IF_MATCH='W/"1"')
+    assert response.status_code == 200 and response.json()["status"] == "monitoring" and response["ETag"] == 'W/"2"'
+    assert api_as(teammate).post(f"{url}severity/", {"severity": "SEV1"}, HTTP_IF_MATCH='W/"1"').status_code == 412
+    response = api_as(teammate).post(f"{url}severity/", {"severity": "SEV1"}, HTTP_IF_MATCH='W/"2"')
+    assert response.status_code == 200 and response.json()["severity"] == "SEV1"
+    bad = api_as(teammate).post(f"{url}status/", {"status": "done"}, HTTP_IF_MATCH='W/"3"')
+    assert bad.status_code == 400 and "status" in bad.json()["error"]["fields"]
+    bodies = list(incident.timeline.values_list("body", flat=True))
+    assert (
+        "Status changed from Investigating to Monitoring." in bodies and "Severity changed from SEV3 to SEV1." in bodies
+    )
+
+
+def test_resolving_through_the_api_answers_with_the_postmortem_it_created(api_as, teammate, outsider, sev2_incident):
+    incident = sev2_incident
+    response = api_as(teammate).post(f"{INCIDENTS}{incident.pk}/status/", {"status": "resolved"}, HTTP_IF_MATCH="*")
+    assert response.status_code == 200
+    postmortem = Postmortem.objects.get(incident=incident)
+    assert response.json()["postmortem"] == {
+        "id": postmortem.pk,
+        "url": f"http://testserver{POSTMORTEMS}{postmortem.pk}/",
+        "status": "draft",
+        "required": True,
+        "due_date": postmortem.due_date.isoformat(),
+    }
+    # The draft is the team's: other readers see the incident but not that a draft exists.
+    assert api_as(outsider).get(f"{INCIDENTS}{incident.pk}/").json()["postmortem"] is None
+
+
+def test_outsiders_cannot_use_the_one_click_actions(api_as, outsider, incident):
+    url = f"{INCIDENTS}{incident.pk}/status/"
+    assert api_as(outsider).post(url, {"status": "closed"}, HTTP_IF_MATCH="*").status_code == 403
+    incident.refresh_from_db()
+    assert incident.status == "investigating"
+
+
+def test_date_only_times_are_reported_and_have_no_time_to_x(api_as, teammate, team, sev):
+    day = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
+    incident = services.incident_create(
+        actor=teammate, team=team, title="Imported", severity=sev[3], status="closed", started_at=day,
+        resolved_at=day, date_only_times=["started_at", "resolved_at"],
+    )  # fmt: skip
+    data = api_as(teammate).get(f"{INCIDENTS}{incident.pk}/").json()
+    assert data["date_only_times"] == ["started_at", "resolved_at"] and data["time_to_resolve"] is None
+    bad = api_as(teammate).patch(f"{INCIDENTS}{incident.pk}/", {"date_only_times": ["lunch"]}, HTTP_IF_MATCH="*")
+    assert bad.status_code == 400 and "date_only_times.0" in bad.json()["error"]["fields"]
 
 
 # --- postmortems -----------------------------------------------------------------------------
@@ -202,6 +274,9 @@ def test_restore_over_the_api(api_as, teammate, postmortem):
     assert client.post(_url(postmortem, "restore/"), {"version": 2}, HTTP_IF_MATCH='W/"1"').status_code == 412
     response = client.post(_url(postmortem, "restore/"), {"version": 2}, HTTP_IF_MATCH='W/"3"')
     assert response.status_code == 200 and response.json()["summary"] == "one" and response.json()["version"] == 4
+    assert client.post(_url(postmortem, "restore/"), {"version": 99}, HTTP_IF_MATCH="*").status_code == 404
+    response = client.post(_url(postmortem, "restore/"), {"version": 3}, HTTP_IF_MATCH="*")
+    assert response.status_code == 200 and response.json()["summary"] == "two" and response["ETag"] == 'W/"5"'
 
 
 def test_create_postmortem_once_per_incident(api_as, teammate, outsider, incident):

@@ -77,3 +77,30 @@ def test_concurrent_saves_of_one_version_let_exactly_one_win(owner, incident):
     postmortem.refresh_from_db()
     assert postmortem.version == 2 and postmortem.summary in {"A", "B"}
     assert postmortem.revisions.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_editing_one_incident_version_cannot_both_win(owner, teammate, incident):
+    """Two writers read version 1 and change different fields at the same moment: one wins, the other is told."""
+    barrier = threading.Barrier(2, timeout=10)
+    changes = iter([(owner, {"title": "Checkout down"}), (teammate, {"status": Incident.Status.MONITORING})])
+
+    def edit():
+        actor, data = next(changes)
+        stale_copy = Incident.objects.get(pk=incident.pk)
+        barrier.wait()
+        try:
+            services.incident_update(incident=stale_copy, actor=actor, data=data, expected_version=1)
+        except services.StaleVersion as exc:
+            return ("stale", exc.current.version)
+        return ("saved", None)
+
+    results, errors = _race(edit)
+    assert not errors, errors
+    assert sorted(results, key=str) == [("saved", None), ("stale", 2)]
+    incident.refresh_from_db()
+    assert incident.version == 2
+    won_title = incident.title == "Checkout down"
+    won_status = incident.status == Incident.Status.MONITORING
+    assert won_title != won_status, "exactly one of the two changes is stored"
+    assert incident.timeline.filter(kind="status_change", body__contains="Monitoring").exists() is won_status

@@ -31,7 +31,10 @@ def test_declaring_logs_to_the_timeline(incident):
 def test_status_and_severity_changes_are_logged(incident, owner, sev):
     version = incident.version
     services.incident_update(
-        incident=incident, actor=owner, data={"status": Incident.Status.IDENTIFIED, "severity": sev[2]}
+        incident=incident,
+        actor=owner,
+        data={"status": Incident.Status.IDENTIFIED, "severity": sev[2]},
+        expected_version=version,
     )
     bodies = [body for _, body in _kinds(incident)]
     assert "Status changed from Investigating to Identified." in bodies
@@ -43,7 +46,7 @@ def test_status_and_severity_changes_are_logged(incident, owner, sev):
 
 def test_an_edit_without_status_change_logs_nothing(incident, owner):
     before = incident.timeline.count()
-    services.incident_update(incident=incident, actor=owner, data={"title": "Checkout errors"})
+    services.incident_update(incident=incident, actor=owner, data={"title": "Checkout errors"}, expected_version=1)
     assert incident.timeline.count() == before
 
 
@@ -54,6 +57,7 @@ def test_inconsistent_times_save_nothing(incident, owner):
             incident=Incident.objects.get(pk=incident.pk),
             actor=owner,
             data={"detected_at": bad, "status": Incident.Status.MONITORING},
+            expected_version=1,
         )
     assert "detected_at" in exc.value.message_dict
     incident.refresh_from_db()
@@ -62,7 +66,9 @@ def test_inconsistent_times_save_nothing(incident, owner):
 
 
 def test_resolving_without_a_time_records_now(incident, owner):
-    incident = services.incident_update(incident=incident, actor=owner, data={"status": Incident.Status.RESOLVED})
+    incident = services.incident_update(
+        incident=incident, actor=owner, data={"status": Incident.Status.RESOLVED}, expected_version=1
+    )
     assert incident.resolved_at is not None
     assert abs(incident.resolved_at - timezone.now()) < timedelta(seconds=5)
 
@@ -174,7 +180,10 @@ def test_resolving_a_sev2_opens_a_required_postmortem_due_in_five_business_days(
     assert not Postmortem.objects.filter(incident=incident).exists(), "not before resolution"
     resolved = timezone.now() - timedelta(hours=1)
     services.incident_update(
-        incident=incident, actor=owner, data={"status": Incident.Status.RESOLVED, "resolved_at": resolved}
+        incident=incident,
+        actor=owner,
+        data={"status": Incident.Status.RESOLVED, "resolved_at": resolved},
+        expected_version=incident.version,
     )
     postmortem = Postmortem.objects.get(incident=incident)
     assert postmortem.required
@@ -183,7 +192,7 @@ def test_resolving_a_sev2_opens_a_required_postmortem_due_in_five_business_days(
 
 
 def test_sev3_postmortem_is_optional(incident, owner):
-    services.incident_update(incident=incident, actor=owner, data={"status": Incident.Status.RESOLVED})
+    services.incident_update(incident=incident, actor=owner, data={"status": "resolved"}, expected_version=1)
     assert not Postmortem.objects.filter(incident=incident).exists()
     postmortem = services.postmortem_start(incident=incident, actor=owner)
     assert not postmortem.required and postmortem.due_date is None
@@ -219,9 +228,9 @@ def test_which_severities_require_one_is_editable(team, owner, sev):
 
 
 def test_raising_severity_after_resolution_makes_the_postmortem_required(incident, owner, sev):
-    services.incident_update(incident=incident, actor=owner, data={"status": Incident.Status.RESOLVED})
+    incident = services.incident_update(incident=incident, actor=owner, data={"status": "resolved"}, expected_version=1)
     postmortem = services.postmortem_start(incident=incident, actor=owner)
-    services.incident_update(incident=incident, actor=owner, data={"severity": sev[1]})
+    services.incident_update(incident=incident, actor=owner, data={"severity": sev[1]}, expected_version=2)
     postmortem.refresh_from_db()
     assert postmortem.required and postmortem.due_date is not None
 
@@ -350,3 +359,100 @@ def test_action_items_for_source_finds_items_from_a_postmortem(postmortem, team,
 def test_declaring_an_already_resolved_incident_without_times_works(team, owner, sev):
     incident = services.incident_create(actor=owner, team=team, title="x", severity=sev[4], status="resolved")
     assert incident.resolved_at >= incident.started_at
+
+
+# --- versions: one of two writers wins, nothing is lost silently ----------------------------------
+
+
+def test_an_update_from_an_old_version_is_refused_and_changes_nothing(incident, owner, teammate):
+    services.incident_update(incident=incident, actor=owner, data={"title": "Alice's title"}, expected_version=1)
+    with pytest.raises(services.StaleVersion) as exc:
+        services.incident_update(incident=incident, actor=teammate, data={"summary": "Bob's"}, expected_version=1)
+    assert exc.value.current.version == 2 and exc.value.current.title == "Alice's title"
+    incident.refresh_from_db()
+    assert (incident.version, incident.title, incident.summary) == (2, "Alice's title", "")
+
+
+def test_an_update_that_changes_nothing_is_a_no_op_even_from_an_old_version(incident, owner, service):
+    services.incident_update(incident=incident, actor=owner, data={"title": "New"}, expected_version=1)
+    same = services.incident_update(
+        incident=incident, actor=owner, data={"title": "New", "services": [service], "tags": []}, expected_version=1
+    )
+    assert same.version == 2
+
+
+def test_m2m_changes_bump_the_version_and_are_checked_too(incident, owner, teammate):
+    incident = services.incident_update(incident=incident, actor=owner, data={"tags": ["db"]}, expected_version=1)
+    assert incident.version == 2
+    with pytest.raises(services.StaleVersion):
+        services.incident_update(incident=incident, actor=teammate, data={"tags": ["dns"]}, expected_version=1)
+    assert list(incident.tags.values_list("name", flat=True)) == ["db"]
+
+
+def test_expected_version_none_writes_over_any_version(incident, owner):
+    services.incident_update(incident=incident, actor=owner, data={"title": "One"}, expected_version=1)
+    latest = services.incident_update(incident=incident, actor=owner, data={"title": "Two"}, expected_version=None)
+    assert (latest.version, latest.title) == (3, "Two")
+
+
+def test_the_service_checks_permission_itself(incident, outsider, teammate, other_team):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.incident_update(incident=incident, actor=outsider, data={"status": "resolved"}, expected_version=1)
+    with pytest.raises(PermissionDenied):  # a member may not hand the incident to a team they are not in
+        services.incident_update(incident=incident, actor=teammate, data={"team": other_team}, expected_version=1)
+    incident.refresh_from_db()
+    assert incident.status == "investigating" and incident.version == 1
+
+
+def test_resolving_a_severe_incident_announces_its_postmortem_on_the_timeline(team, owner, sev):
+    incident = services.incident_create(
+        actor=owner, team=team, title="x", severity=sev[2], started_at=timezone.now() - timedelta(hours=1)
+    )
+    incident = services.incident_update(incident=incident, actor=owner, data={"status": "resolved"}, expected_version=1)
+    postmortem = Postmortem.objects.get(incident=incident)
+    entry = incident.timeline.get(kind=TimelineEntry.Kind.POSTMORTEM)
+    assert entry.body == f"Postmortem draft created, due {postmortem.due_date:%Y-%m-%d}." and entry.author == owner
+    services.incident_update(incident=incident, actor=owner, data={"status": "closed"}, expected_version=2)
+    assert incident.timeline.filter(kind=TimelineEntry.Kind.POSTMORTEM).count() == 1, "announced once"
+
+
+# --- times known only to the day --------------------------------------------------------------
+
+
+def test_date_only_times_give_no_time_to_x(team, owner, sev):
+    day = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    incident = services.incident_create(
+        actor=owner, team=team, title="Imported", severity=sev[3], status="closed", started_at=day,
+        resolved_at=day, detected_at=day + timedelta(hours=2), date_only_times=["started_at", "resolved_at"],
+    )  # fmt: skip
+    assert incident.time_to_resolve is None and incident.time_to_detect is None
+    exact = services.incident_update(
+        incident=incident, actor=owner, data={"started_at": day + timedelta(hours=1)}, expected_version=1
+    )
+    assert exact.date_only_times == ["resolved_at"], "entering a start time makes it exact"
+    assert exact.time_to_detect == timedelta(hours=1) and exact.time_to_resolve is None
+
+
+def test_date_only_times_are_compared_by_day(team, owner, sev):
+    day = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    incident = services.incident_create(
+        actor=owner, team=team, title="Imported", severity=sev[3], status="closed", started_at=day,
+        resolved_at=day, date_only_times=["started_at", "resolved_at"],
+    )  # fmt: skip
+    mitigated = day + timedelta(hours=9)  # later in the day than the date-only "midnight" resolution
+    incident = services.incident_update(
+        incident=incident, actor=owner, data={"mitigated_at": mitigated}, expected_version=1
+    )
+    assert incident.mitigated_at == mitigated
+    with pytest.raises(ValidationError) as exc:
+        services.incident_update(
+            incident=incident, actor=owner, data={"mitigated_at": day + timedelta(days=1)}, expected_version=2
+        )
+    assert "resolved_at" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        services.incident_update(
+            incident=incident, actor=owner, data={"date_only_times": ["sometime"]}, expected_version=2
+        )
+    assert "date_only_times" in exc.value.message_dict

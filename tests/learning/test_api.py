@@ -124,6 +124,23 @@ def test_import_upload_creates_and_reports_refusals(api_as, teammate, team):
     assert again.json()["updated"] == 1 and LibraryEntry.objects.count() == 1
 
 
+def test_import_upload_reports_warnings_for_organization_only_records(api_as, teammate, team):
+    record = json.dumps({"id": "ext", "title": "CDN storm", "date": "2023-05-01", "organization": "Example Corp"})
+    data = (
+        api_as(teammate)
+        .post("/api/v1/library/import/", {"files": [upload("a.jsonl", record)], "team": "payments"}, format="multipart")
+        .json()
+    )
+    assert (data["created"], data["refused"]) == (1, [])
+    assert data["warnings"] == [
+        {
+            "file": "a.jsonl",
+            "line": 1,
+            "message": "organization 'Example Corp' imported into the default team 'payments'",
+        }
+    ]
+
+
 def test_import_upload_holds_users_to_their_teams(api_as, outsider, team, admin_user):
     record = json.dumps({"id": "x", "title": "Someone else's", "date": "2024-02-02", "team": "payments"})
     data = api_as(outsider).post("/api/v1/library/import/", {"files": [upload("a.jsonl", record)]}, format="multipart")

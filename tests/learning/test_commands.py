@@ -140,6 +140,57 @@ def test_unknown_team_can_be_created(tmp_path, db):
     assert Team.objects.filter(slug="data-platform", name="Data Platform").exists()
 
 
+def test_imported_dates_keep_no_time_of_day_and_no_time_to_x(files, client_as, teammate):
+    run_import(files, "--team", "payments")
+    incident = Incident.objects.get(external_id="import:acme-db-failover")
+    assert incident.date_only_times == ["started_at", "resolved_at"]
+    assert f"{incident.started_at:%Y-%m-%d}" == "2024-03-12" and incident.time_to_resolve is None
+    body = client_as(teammate).get(incident.get_absolute_url()).content.decode()
+    assert "2024-03-12 00:00" not in body and "(time of day unknown)" in body
+
+
+def test_reimport_keeps_a_start_time_entered_since(files, owner):
+    from incidents import services as incident_services
+
+    run_import(files, "--team", "payments")
+    incident = Incident.objects.get(external_id="import:acme-db-failover")
+    exact = incident.started_at.replace(hour=9, minute=30)
+    incident = incident_services.incident_update(
+        incident=incident, actor=owner, data={"started_at": exact}, expected_version=incident.version
+    )
+    assert incident.date_only_times == ["resolved_at"]
+    (files / "acme.md").write_text(MARKDOWN.replace("every quarter", "every month"))
+    run_import(files, "--team", "payments")
+    incident.refresh_from_db()
+    assert incident.started_at == exact and incident.date_only_times == ["resolved_at"]
+
+
+def test_a_record_with_only_an_organization_goes_to_the_default_team_with_a_warning(tmp_path, team):
+    path = tmp_path / "outside.jsonl"
+    path.write_text(json.dumps(JSONL_LINES[0]) + "\n")
+    out, err, failed = run_import(path, "--team", "payments")
+    assert failed is None and "1 created, 0 updated, 0 refused, 1 with warnings" in out
+    assert f"{path}:1: warning: organization 'Example Corp' imported into the default team 'payments'" in err
+    assert Incident.objects.get(external_id="import:ext-1").team == team
+
+
+def test_a_record_with_only_an_organization_follows_the_team_map(tmp_path, team):
+    path = tmp_path / "outside.jsonl"
+    path.write_text(json.dumps(JSONL_LINES[0]) + "\n")
+    out, err, failed = run_import(path, "--map-team", "Example Corp=payments")
+    assert failed is None and "warning" not in err, err
+    assert Incident.objects.get(external_id="import:ext-1").team == team
+
+
+def test_a_record_with_only_an_organization_and_nowhere_to_go_says_what_to_give(tmp_path, team):
+    path = tmp_path / "outside.jsonl"
+    path.write_text(json.dumps(JSONL_LINES[0]) + "\n")
+    _out, err, failed = run_import(path)
+    assert failed and "no team" not in err
+    assert "organization 'Example Corp' is not a team here: give a default team or map it" in err
+    assert not Incident.objects.exists()
+
+
 def test_bad_options_fail_with_one_line(tmp_path, db):
     path = tmp_path / "one.jsonl"
     path.write_text("")

@@ -116,7 +116,9 @@ def test_restricted_entries_are_hidden_from_results_and_facet_counts(
 
 def test_restricting_an_incident_later_removes_it_for_outsiders(make_entry, teammate, owner):
     entry = make_entry(title="Token service outage")
-    incident_services.incident_update(incident=entry.incident, actor=owner, data={"restricted": True})
+    incident_services.incident_update(
+        incident=entry.incident, actor=owner, data={"restricted": True}, expected_version=None
+    )
     assert ids(selectors.library_search(user=teammate)) == []
     assert ids(selectors.library_search(user=owner)) == [entry.pk]
 
@@ -135,7 +137,9 @@ def test_editing_a_published_postmortem_reindexes_it(make_entry, teammate):
 
 def test_incident_tag_change_updates_facets(make_entry, owner):
     entry = make_entry(title="Queue backlog", tags=("queue",))
-    incident_services.incident_update(incident=entry.incident, actor=owner, data={"tags": ["kafka"]})
+    incident_services.incident_update(
+        incident=entry.incident, actor=owner, data={"tags": ["kafka"]}, expected_version=None
+    )
     assert set(EntryFacet.objects.filter(entry=entry, kind="tag").values_list("value", flat=True)) == {"kafka"}
 
 
