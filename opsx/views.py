@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -56,6 +57,15 @@ def validation_response(request: HttpRequest, form: forms.BaseForm) -> HttpRespo
     return render(request, "htmx/field_errors.html", {"errors": errors, "field": field})
 
 
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: each field's messages under that field (or on top)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, messages in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, messages)
+
+
 def form_page(
     request: HttpRequest,
     form: forms.BaseForm,
@@ -65,18 +75,24 @@ def form_page(
     cancel_url: str,
     message: str,
     template: str = "form_page.html",
+    success_url: Callable[[Any], str] | None = None,
 ) -> HttpResponse:
     """The create/edit page pattern: GET shows the form; a POST with `_validate` gets one field's errors;
-    a valid POST calls `save(cleaned_data)` and redirects to the saved object (htmx-aware); an invalid one
-    re-renders the form (the fragment for htmx) with its errors, nothing saved.
+    a valid POST calls `save(cleaned_data)` and redirects to the saved object, or to `success_url(obj)`
+    (htmx-aware); an invalid one, or one the service refuses with a ValidationError, re-renders the form
+    (the fragment for htmx) with its errors, nothing saved.
     """
     if request.method == "POST":
         if response := validation_response(request, form):
             return response
         if form.is_valid():
-            obj = save(form.cleaned_data)
-            messages.success(request, message.format(obj=obj))
-            return hx_redirect(request, obj.get_absolute_url())
+            try:
+                obj = save(form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, message.format(obj=obj))
+                return hx_redirect(request, success_url(obj) if success_url else obj.get_absolute_url())
     return render_form_page(request, form, title=title, cancel_url=cancel_url, template=template)
 
 
