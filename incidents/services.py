@@ -533,12 +533,14 @@ def action_items_for_source(source: models.Model) -> models.QuerySet[ActionItem]
 
 
 @transaction.atomic
-def action_item_update(*, item: ActionItem, actor: User | None, data: dict[str, Any]) -> ActionItem:
+def action_item_update(
+    *, item: ActionItem, actor: User | None, data: dict[str, Any], allow_past_due: bool = False
+) -> ActionItem:
     """Change fields (and the status); the same owner and due-date rules as creation.
 
     Moving the item to another team needs create rights there; an owner must belong to the team the
     item ends up in. A due date is refused only when it changes to a day in the past, so an overdue
-    item can still be edited.
+    item can still be edited (`allow_past_due`: for imports, as in `action_item_create`).
     """
     if actor is not None:
         permissions.check(actor, permissions.Action.CHANGE, item)
@@ -549,7 +551,7 @@ def action_item_update(*, item: ActionItem, actor: User | None, data: dict[str, 
     errors: dict[str, str] = {}
     if owner != item.owner or team.pk != item.team_id:
         errors.update(_owner_errors(owner, team))
-    if "due_date" in data and data["due_date"] != item.due_date:
+    if "due_date" in data and data["due_date"] != item.due_date and not allow_past_due:
         errors.update(_due_errors(data["due_date"]))
     _raise_if(errors)
     item, changed = model_update(instance=item, fields=ACTION_ITEM_FIELDS, data=data)

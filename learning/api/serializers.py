@@ -141,4 +141,5 @@ class ImportResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     refused = RefusedRecordSerializer(many=True)
+    warnings = RefusedRecordSerializer(many=True, help_text="Imported, with something left out (file, line, message).")
     summary = serializers.CharField()

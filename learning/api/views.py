@@ -213,8 +213,8 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
     def import_files(self, request: Request) -> Response:
         """Import uploaded postmortem files. You may add postmortems only for teams you belong to (admins: any).
 
-        Answers 200 with created/updated counts and the refused records (file, line, message); 400 when the
-        upload itself is unusable.
+        Answers 200 with created/updated counts, the refused records (file, line, message) and warnings
+        (e.g. an action item's unknown owner, left unassigned); 400 when the upload itself is unusable.
         """
         data = {
             key: request.data.getlist(key) if key.startswith(("files", "map_")) else request.data[key]
@@ -243,6 +243,7 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
             "created": outcome.created,
             "updated": outcome.updated,
             "refused": [{"file": e.file, "line": e.line, "message": e.message} for e in outcome.refused],
+            "warnings": [{"file": e.file, "line": e.line, "message": e.message} for e in outcome.warnings],
             "summary": outcome.summary(),
         }
         return Response(ImportResultSerializer(result).data, status=status.HTTP_200_OK)

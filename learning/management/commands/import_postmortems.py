@@ -49,6 +49,8 @@ class Command(BaseCommand):
         outcome = import_records(records=records, actor=None, options=import_options)
         for error in outcome.refused:
             self.stderr.write(str(error))
+        for warning in outcome.warnings:
+            self.stderr.write(str(warning))
         self.stdout.write(f"Imported postmortems: {outcome.summary()}.")
         if outcome.refused:
             raise CommandError(f"{len(outcome.refused)} record(s) refused; see the lines above.")
