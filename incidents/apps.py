@@ -31,6 +31,7 @@ class IncidentsConfig(AppConfig):
                 origin=ActionItem.Origin.POSTMORTEM,
                 label="Postmortem",
                 team=lambda postmortem: postmortem.incident.team,
+                title=lambda postmortem: postmortem.incident.title,
                 incident=lambda postmortem: postmortem.incident,
                 select_related=("incident__team",),
             )

@@ -421,10 +421,12 @@ def action_item_create(request: HttpRequest) -> HttpResponse:
         return services.action_item_create(actor=request.user, **form.item_data(), **link)  # type: ignore[arg-type]
 
     back = found[1].get_absolute_url() if found else reverse("incidents:action-item-list")
-    title = f"New action item from {found[0].label.lower()} “{found[0].title(found[1])}”" if found else "New action item"
+    lead = None
+    if found:
+        lead = {"text": f"From {found[0].label.lower()}:", "link_text": found[0].title(found[1]), "url": back}
     return form_page(
-        request, form, save=save, title=title, cancel_url=back, message="Action item created: {obj.title}.",
-        success_url=(lambda obj: back) if found else None,
+        request, form, save=save, title="New action item", cancel_url=back, message="Action item created: {obj.title}.",
+        success_url=(lambda obj: back) if found else None, lead=lead,
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
@@ -26,6 +27,9 @@ from learning.models import EntryFacet, EntryRead, FacetKind, Follow, LessonComm
 from learning.postmortemfile import PostmortemRecord
 from teams import permissions
 from teams.models import User
+
+if TYPE_CHECKING:
+    from incidents.models import ActionItem
 
 # Query-string names of the facet filters, in display order.
 FACET_KINDS: list[str] = [
@@ -493,14 +497,14 @@ def export_records(
         )
 
 
-def _export_action_items(*, user: User | None, entry_ids: list[int]) -> dict[int, list[Any]]:
+def _export_action_items(*, user: User | None, entry_ids: list[int]) -> dict[int, list[ActionItem]]:
     """{incident id: its action items} for exported entries, in one query (what `user` may read)."""
     from incidents.models import ActionItem
 
     items = ActionItem.objects.filter(incident__library_entry__pk__in=entry_ids)
     if user is not None:
         items = items.visible_to(user)
-    by_incident: dict[int, list[Any]] = {}
+    by_incident: dict[int, list[ActionItem]] = {}
     for item in items.select_related("owner").order_by("created_at", "id"):
         by_incident.setdefault(item.incident_id, []).append(item)  # type: ignore[arg-type]
     return by_incident

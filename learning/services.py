@@ -230,9 +230,7 @@ def split_body(body: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
     return {name: "\n".join(lines).strip() for name, lines in sections.items()}, factors
 
 
-def join_body(
-    postmortem: Postmortem, category_names: dict[str, str], action_items: Iterable[ActionItem] = ()
-) -> str:
+def join_body(postmortem: Postmortem, category_names: dict[str, str], action_items: Iterable[ActionItem] = ()) -> str:
     """The inverse of split_body: every non-empty section under its heading, factors as a list, and the
     incident's action items as an "Action items" table (which the importer reads back)."""
     parts = []

@@ -62,8 +62,8 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc.messages)
         return
-    for name, messages in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, messages)
+    for name, errors in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
 
 
 def form_page(
@@ -76,11 +76,13 @@ def form_page(
     message: str,
     template: str = "form_page.html",
     success_url: Callable[[Any], str] | None = None,
+    lead: dict[str, str] | None = None,
 ) -> HttpResponse:
     """The create/edit page pattern: GET shows the form; a POST with `_validate` gets one field's errors;
     a valid POST calls `save(cleaned_data)` and redirects to the saved object, or to `success_url(obj)`
     (htmx-aware); an invalid one, or one the service refuses with a ValidationError, re-renders the form
-    (the fragment for htmx) with its errors, nothing saved.
+    (the fragment for htmx) with its errors, nothing saved. `lead` ({text, link_text, url}) is a line under
+    the title, e.g. the record a new item comes from.
     """
     if request.method == "POST":
         if response := validation_response(request, form):
@@ -93,14 +95,20 @@ def form_page(
             else:
                 messages.success(request, message.format(obj=obj))
                 return hx_redirect(request, success_url(obj) if success_url else obj.get_absolute_url())
-    return render_form_page(request, form, title=title, cancel_url=cancel_url, template=template)
+    return render_form_page(request, form, title=title, cancel_url=cancel_url, template=template, lead=lead)
 
 
 def render_form_page(
-    request: HttpRequest, form: forms.BaseForm, *, title: str, cancel_url: str, template: str = "form_page.html"
+    request: HttpRequest,
+    form: forms.BaseForm,
+    *,
+    title: str,
+    cancel_url: str,
+    template: str = "form_page.html",
+    lead: dict[str, str] | None = None,
 ) -> HttpResponse:
     """The form page (or, for htmx, just its form fragment) with the form's current errors."""
-    context = {"form": form, "title": title, "cancel_url": cancel_url}
+    context = {"form": form, "title": title, "cancel_url": cancel_url, "lead": lead}
     return render(request, f"{template}#form" if is_partial(request) else template, context)
 
 

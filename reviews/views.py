@@ -495,7 +495,8 @@ def _exercises_context(request: HttpRequest, review: Review, **forms: Any) -> di
     people = selectors.team_people(review)
     game_days = list(review.game_days.prefetch_related("findings"))
     findings = [f for g in game_days for f in g.findings.all()]
-    for record, items in _items_by_source(request, GameDayFinding, findings) + _items_by_source(request, GameDay, game_days):
+    pairs = _items_by_source(request, GameDayFinding, findings) + _items_by_source(request, GameDay, game_days)
+    for record, items in pairs:
         record.action_items = items  # type: ignore[attr-defined]
     return {
         **_review_context(request, review, "exercises"),

@@ -4,7 +4,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents import sources
-
 from incidents.models import (
     ActionItem,
     Incident,

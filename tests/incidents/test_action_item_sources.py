@@ -105,7 +105,7 @@ def test_a_hidden_incident_answers_like_a_missing_one_on_the_page(
         return client.post(FORM, data)
 
     def page(response, pk):
-        return re.sub(r'[A-Za-z0-9]{64}', "", response.content.decode()).replace(str(pk), "N")  # no CSRF tokens
+        return re.sub(r"[A-Za-z0-9]{64}", "", response.content.decode()).replace(str(pk), "N")  # no CSRF tokens
 
     hidden, missing = call(restricted_incident.pk), call(missing_id)
     assert hidden.status_code == missing.status_code == 404
@@ -237,7 +237,7 @@ def test_api_hidden_postmortem_answers_like_a_missing_one(api_as, outsider, post
 def test_api_source_respects_visibility(api_as, outsider, teammate, team, postmortem):
     item = services.action_item_create(actor=teammate, team=team, title="From a draft", source=postmortem)
     mine = api_as(teammate).get(f"{ACTIONS}{item.pk}/").json()["source"]
-    assert mine["id"] == postmortem.pk and mine["title"] == f"Postmortem: {postmortem.incident.title}"
+    assert mine["id"] == postmortem.pk and mine["title"] == postmortem.incident.title
     theirs = api_as(outsider).get(f"{ACTIONS}{item.pk}/").json()["source"]
     assert theirs == {"type": "postmortem", "id": None, "title": None, "url": None}
     listed = api_as(outsider).get(ACTIONS).json()["results"][0]["source"]

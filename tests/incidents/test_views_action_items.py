@@ -18,7 +18,12 @@ def items(team, other_team, owner, teammate, outsider):
     make = services.action_item_create
     return {
         "mine": make(
-            actor=owner, team=team, title="Rotate keys", origin="incident", owner=teammate, due_date=late,
+            actor=owner,
+            team=team,
+            title="Rotate keys",
+            origin="incident",
+            owner=teammate,
+            due_date=late,
             allow_past_due=True,
         ),
         "team": make(actor=owner, team=team, title="Write runbook", origin="review", owner=owner),
