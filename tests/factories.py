@@ -151,6 +151,36 @@ def make_review(*, system, questions: int = 5, lens_name: str = "Test Lens", tit
     return review_services.review_create(actor=None, system=system, title=title, lens_versions=[version])
 
 
+def action_item_sources(*, system, actor):
+    """One record of every kind an action item can come from, all of `system`'s team: an incident and
+    its postmortem, an improvement-plan item (a review answer at high risk), a game day and a finding."""
+    from incidents import services as incident_services
+    from incidents.defaults import ensure_factor_categories
+    from reviews import services as review_services
+    from reviews.defaults import ensure_defaults
+
+    ensure_defaults()
+    ensure_factor_categories()
+    incident = incident_services.incident_create(
+        actor=actor, team=system.team, title="Pool exhausted", severity=ensure_severities()[3], services=[system]
+    )
+    postmortem = incident_services.postmortem_start(incident=incident, actor=actor)
+    review = make_review(system=system, questions=3)
+    answer = review.answers.get(question_id="q001")
+    answer = review_services.answer_update(answer=answer, actor=actor, version=answer.version, selected=["q001_no"])
+    game_day = review_services.game_day_create(
+        review=review, actor=actor, title="Zone drain", held_on=timezone.localdate(), scenario="Drain zone b"
+    )
+    finding = review_services.finding_create(game_day=game_day, actor=actor, description="Alert fired late\nby 9 min")
+    return {
+        "incident": incident,
+        "postmortem": postmortem,
+        "review_answer": answer,
+        "game_day": game_day,
+        "game_day_finding": finding,
+    }
+
+
 # --- learning ---
 
 

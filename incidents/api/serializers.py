@@ -191,6 +191,20 @@ class PostmortemCommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "created_at"]
 
 
+# What a client sets on an action item (create adds the link and origin; the rest is read-only).
+ACTION_ITEM_WRITE_FIELDS = [
+    "title",
+    "description",
+    "owner",
+    "team",
+    "priority",
+    "due_date",
+    "status",
+    "wont_do_reason",
+    "tracker_url",
+]
+
+
 class ActionItemSourceSerializer(serializers.Serializer):
     """Where an action item came from. A source the caller may not see (or one deleted since) keeps only its type."""
 
@@ -227,20 +241,12 @@ class ActionItemSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "url",
-            "title",
-            "description",
-            "owner",
-            "team",
-            "priority",
-            "due_date",
-            "status",
-            "wont_do_reason",
+            *ACTION_ITEM_WRITE_FIELDS,
             "completed_at",
             "is_overdue",
             "origin",
             "incident",
             "source",
-            "tracker_url",
             "version",
             "created_at",
             "updated_at",
@@ -273,17 +279,7 @@ class ActionItemUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ActionItem
-        fields = [
-            "title",
-            "description",
-            "owner",
-            "team",
-            "priority",
-            "due_date",
-            "status",
-            "wont_do_reason",
-            "tracker_url",
-        ]
+        fields = ACTION_ITEM_WRITE_FIELDS
         extra_kwargs = {"due_date": {"help_text": "Not in the past (an existing date may stay)."}}
 
 

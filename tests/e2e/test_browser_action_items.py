@@ -6,12 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents import services
-from incidents.defaults import ensure_factor_categories, ensure_severities
 from incidents.models import ActionItem
-from reviews import services as review_services
-from reviews.defaults import ensure_defaults
-from tests.factories import make_review
+from tests.factories import action_item_sources
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,25 +22,7 @@ ORIGINS = {
 
 @pytest.fixture
 def records(service, owner):
-    ensure_defaults()
-    ensure_factor_categories()
-    sev = ensure_severities()
-    incident = services.incident_create(actor=owner, team=service.team, title="Pool exhausted", severity=sev[3])
-    postmortem = services.postmortem_start(incident=incident, actor=owner)
-    review = make_review(system=service, questions=3)
-    answer = review.answers.get(question_id="q001")
-    answer = review_services.answer_update(answer=answer, actor=owner, version=answer.version, selected=["q001_no"])
-    game_day = review_services.game_day_create(
-        review=review, actor=owner, title="Zone drain", held_on=timezone.localdate(), scenario="Drain zone b"
-    )
-    finding = review_services.finding_create(game_day=game_day, actor=owner, description="Alert fired late")
-    return {
-        "incident": incident,
-        "postmortem": postmortem,
-        "review_answer": answer,
-        "game_day": game_day,
-        "game_day_finding": finding,
-    }
+    return action_item_sources(system=service, actor=owner)
 
 
 @pytest.mark.parametrize("kind", list(ORIGINS))

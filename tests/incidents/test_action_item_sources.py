@@ -10,9 +10,7 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.models import ActionItem
-from reviews import services as review_services
-from reviews.defaults import ensure_defaults
-from tests.factories import make_review
+from tests.factories import action_item_sources
 
 pytestmark = pytest.mark.django_db
 
@@ -22,23 +20,8 @@ FORM = "/actions/new/"
 
 
 @pytest.fixture
-def records(service, owner, postmortem):
-    """One record of every kind an action item can come from, all of team Payments."""
-    ensure_defaults()
-    review = make_review(system=service, questions=3)
-    answer = review.answers.get(question_id="q001")
-    answer = review_services.answer_update(answer=answer, actor=owner, version=answer.version, selected=["q001_no"])
-    game_day = review_services.game_day_create(
-        review=review, actor=owner, title="Zone drain", held_on=timezone.localdate(), scenario="Drain zone b"
-    )
-    finding = review_services.finding_create(game_day=game_day, actor=owner, description="Alert fired late\nby 9 min")
-    return {
-        "incident": postmortem.incident,
-        "postmortem": postmortem,
-        "review_answer": answer,
-        "game_day": game_day,
-        "game_day_finding": finding,
-    }
+def records(service, owner):
+    return action_item_sources(system=service, actor=owner)
 
 
 ORIGINS = {
