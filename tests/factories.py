@@ -151,6 +151,16 @@ def make_review(*, system, questions: int = 5, lens_name: str = "Test Lens", tit
     return review_services.review_create(actor=None, system=system, title=title, lens_versions=[version])
 
 
+# Each kind of action item source (incidents.sources) and the origin it gives.
+ACTION_ITEM_ORIGINS = {
+    "incident": "incident",
+    "postmortem": "postmortem",
+    "review_answer": "review",
+    "game_day": "game_day",
+    "game_day_finding": "game_day",
+}
+
+
 def action_item_sources(*, system, actor):
     """One record of every kind an action item can come from, all of `system`'s team: an incident and
     its postmortem, an improvement-plan item (a review answer at high risk), a game day and a finding."""

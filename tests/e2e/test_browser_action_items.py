@@ -7,17 +7,10 @@ import pytest
 from django.utils import timezone
 
 from incidents.models import ActionItem
+from tests.factories import ACTION_ITEM_ORIGINS as ORIGINS
 from tests.factories import action_item_sources
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-ORIGINS = {
-    "incident": "incident",
-    "postmortem": "postmortem",
-    "review_answer": "review",
-    "game_day": "game_day",
-    "game_day_finding": "game_day",
-}
 
 
 @pytest.fixture

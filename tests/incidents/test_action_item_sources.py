@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.models import ActionItem
+from tests.factories import ACTION_ITEM_ORIGINS as ORIGINS
 from tests.factories import action_item_sources
 
 pytestmark = pytest.mark.django_db
@@ -22,15 +23,6 @@ FORM = "/actions/new/"
 @pytest.fixture
 def records(service, owner):
     return action_item_sources(system=service, actor=owner)
-
-
-ORIGINS = {
-    "incident": "incident",
-    "postmortem": "postmortem",
-    "review_answer": "review",
-    "game_day": "game_day",
-    "game_day_finding": "game_day",
-}
 
 
 # --- pages -----------------------------------------------------------------------------------
