@@ -281,8 +281,9 @@ def _seed_incident(spec: dict[str, Any], org: dict[str, Any], severities: dict[i
         if pm_spec["stage"] == Postmortem.Status.PUBLISHED:
             postmortem = services.postmortem_publish(postmortem=postmortem, actor=people["alice"])
     for title, team_slug, owner, status, due_in_days in spec["actions"]:
+        # The owner records it: the item's team is often not the commander's. Some demo items are overdue.
         item = services.action_item_create(
-            actor=actor,
+            actor=people[owner],
             team=teams[team_slug],
             title=title,
             origin=ActionItem.Origin.POSTMORTEM if spec.get("postmortem") else ActionItem.Origin.INCIDENT,
@@ -292,12 +293,13 @@ def _seed_incident(spec: dict[str, Any], org: dict[str, Any], severities: dict[i
             incident=incident,
             source=getattr(incident, "postmortem", None) or incident,
             tracker_url=f"https://tickets.example.com/ACT-{incident.pk}{len(title)}",
+            allow_past_due=True,
         )
         if status != ActionItem.Status.OPEN:
             reason = (
                 "The bank offers no such contract; the inventory alert covers the risk." if status == "wont_do" else ""
             )
-            services.action_item_set_status(item=item, actor=actor, status=status, reason=reason)
+            services.action_item_set_status(item=item, actor=people[owner], status=status, reason=reason)
 
 
 def seed(org: dict[str, Any]) -> None:

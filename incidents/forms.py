@@ -2,7 +2,7 @@ from typing import Any
 
 from django import forms
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from incidents.models import (
@@ -200,6 +200,9 @@ class CommentForm(forms.ModelForm):
 
 
 class ActionItemForm(forms.ModelForm):
+    """An action item's fields. A new item from a record carries that record in a hidden field named after
+    its kind (`postmortem`, `review_answer`...; see incidents.sources), so the link survives every post."""
+
     class Meta:
         model = ActionItem
         formfield_callback = _formfield
@@ -208,11 +211,30 @@ class ActionItemForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 4}),
             "due_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
+        help_texts = {"owner": "A member of the item's team.", "due_date": "Today or later."}
 
-    def __init__(self, *args: Any, team_choices: QuerySet[Team] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        team_choices: QuerySet[Team] | None = None,
+        source: tuple[str, int] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         _limit_teams(self, team_choices)
-        self.fields["owner"].queryset = ACTIVE_USERS  # type: ignore[attr-defined]
+        people = ACTIVE_USERS
+        if team_choices is not None:  # the service checks the exact team; the choices are its possible members
+            people = ACTIVE_USERS.filter(Q(memberships__team__in=team_choices) | Q(pk=self.instance.owner_id))
+        self.fields["owner"].queryset = people.distinct().order_by("username")  # type: ignore[attr-defined]
+        self.source_field = None
+        if source is not None:
+            name, pk = source
+            self.fields[name] = forms.IntegerField(widget=forms.HiddenInput, initial=pk, required=False)
+            self.source_field = name
+
+    def item_data(self) -> dict[str, Any]:
+        """The cleaned fields without the hidden source id (the view passes the record itself)."""
+        return {k: v for k, v in self.cleaned_data.items() if k != self.source_field}
 
 
 class ActionItemStatusForm(forms.Form):

@@ -1,7 +1,8 @@
 """Writes for incidents, postmortems and action items.
 
-`incident_update` checks the actor's permission itself (a None actor is the system: commands,
-importers run by an operator); for the others callers check permissions first (views, viewsets).
+`incident_update` and the action item services check the actor's permission themselves (a None actor
+is the system: commands, importers run by an operator, demo data); for the others callers check
+permissions first (views, viewsets).
 
 Every state change is recorded: incident status and severity changes (and the postmortem a
 resolution creates) as timeline entries, every postmortem save as a revision.
@@ -34,7 +35,7 @@ from incidents.models import (
 from opsx.hooks import emit
 from opsx.services import model_update
 from teams import permissions
-from teams.models import System, Team, User
+from teams.models import Membership, System, Team, User
 
 INCIDENT_FIELDS = [
     "title",
@@ -460,6 +461,92 @@ def postmortem_comment_add(
 
 # --- action items ----------------------------------------------------------------------------
 
+PAST_DUE = "The due date is in the past."
+
+
+def _owner_errors(owner: User | None, team: Team) -> dict[str, str]:
+    """The owner rule, one for pages, API and imports: an active member of the item's team."""
+    if owner is None:
+        return {}
+    if not owner.is_active:
+        return {"owner": f"{owner.get_username()} is no longer active; pick someone else."}
+    if not Membership.objects.filter(user=owner, team=team).exists():
+        return {"owner": f"{owner.get_username()} is not a member of {team.name}; the owner must belong to the team."}
+    return {}
+
+
+def _due_errors(due_date: date | None) -> dict[str, str]:
+    if due_date is not None and due_date < timezone.localdate():
+        return {"due_date": PAST_DUE}
+    return {}
+
+
+def _raise_if(errors: dict[str, Any], item: ActionItem | None = None) -> None:
+    """Raise the rule errors together with the model's own (full_clean), so a form or the API shows them all."""
+    errors = dict(errors)
+    if item is not None:
+        try:
+            item.full_clean()
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors.setdefault(name, messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _linked(
+    *, actor: User | None, origin: str | None, incident: Incident | None, source: models.Model | None
+) -> tuple[str, Incident | None, models.Model | None]:
+    """(origin, incident, source) of a new item, derived from the record it is linked to.
+
+    A source decides the origin and the incident (a postmortem's incident, say); an incident alone is
+    its own source, or, with origin "postmortem", its postmortem is. A given origin that contradicts
+    the link is refused, naming `origin`. An item with no link keeps the origin given ("other" by
+    default). A record the actor may not see is refused exactly like one that does not exist.
+    """
+    from incidents import sources
+
+    if incident is not None and actor is not None and not permissions.can_view(actor, incident):
+        raise ValidationError({"incident": sources.get("incident").not_found(incident.pk)})  # type: ignore[union-attr]
+    if source is None and incident is not None:
+        if origin == ActionItem.Origin.POSTMORTEM:
+            postmortems = Postmortem.objects.filter(incident=incident)
+            source = (postmortems.visible_to(actor) if actor is not None else postmortems).first()
+            if source is None:
+                raise ValidationError(
+                    {"origin": f"Incident #{incident.pk} has no postmortem to link; leave origin out or send incident."}
+                )
+        else:
+            source = incident
+    if source is None:
+        return origin or ActionItem.Origin.OTHER, None, None
+    kind = sources.kind_of(source)
+    if actor is not None and not permissions.can_view(actor, source):
+        raise ValidationError({kind.name: kind.not_found(source.pk)})
+    linked = kind.incident(source)
+    if incident is not None and (linked is None or linked.pk != incident.pk):
+        where = f"belongs to incident #{linked.pk}" if linked else "is not part of an incident"
+        raise ValidationError({"incident": f"The {kind.label.lower()} {where}; leave incident out."})
+    if origin and origin != kind.origin:
+        expected = ActionItem.Origin(kind.origin)
+        raise ValidationError(
+            {"origin": f"An item from a {kind.label.lower()} has origin {expected.value!r}; leave origin out."}
+        )
+    return kind.origin, linked, source
+
+
+def _apply_status(item: ActionItem, status: str, reason: str) -> None:
+    """Set status, reason and completion time; won't do needs a reason."""
+    reason = reason.strip()
+    if status == ActionItem.Status.WONT_DO and not reason:
+        raise ValidationError({"wont_do_reason": "Say why this will not be done."})
+    item.status = status
+    item.wont_do_reason = reason if status == ActionItem.Status.WONT_DO else ""
+    if status in ActionItem.CLOSED_STATUSES:
+        item.completed_at = item.completed_at or timezone.now()
+    else:
+        item.completed_at = None
+
 
 @transaction.atomic
 def action_item_create(
@@ -467,7 +554,7 @@ def action_item_create(
     actor: User | None,
     team: Team,
     title: str,
-    origin: str,
+    origin: str | None = None,
     description: str = "",
     owner: User | None = None,
     priority: str = ActionItem.Priority.P3,
@@ -475,12 +562,22 @@ def action_item_create(
     tracker_url: str = "",
     incident: Incident | None = None,
     source: models.Model | None = None,
+    status: str = ActionItem.Status.OPEN,
+    wont_do_reason: str = "",
+    allow_past_due: bool = False,
 ) -> ActionItem:
-    """Create an action item from any origin.
+    """Create an action item from any origin: the one use case behind pages, API, reviews and imports.
 
-    `source` is the exact record it came from (a postmortem, a review answer, a game-day finding);
-    `incident` is set when it comes from an incident or its postmortem, so restriction carries over.
+    `actor` must be allowed to create items for `team` (403 otherwise) and to see the record it is
+    linked to; `actor=None` is the system (commands, demo data) and skips those checks. `source` is
+    the exact record it came from (see `incidents.sources`); origin and incident follow from it. The
+    owner must be an active member of `team`, and the due date not in the past (`allow_past_due` is
+    for records of the past, such as imported postmortems). Every refusal is a ValidationError with
+    field messages; nothing is saved.
     """
+    if actor is not None:
+        permissions.check_create(actor, ActionItem, [team.pk])
+    origin, incident, source = _linked(actor=actor, origin=origin, incident=incident, source=source)
     item = ActionItem(
         title=title,
         description=description,
@@ -496,7 +593,12 @@ def action_item_create(
     if source is not None:
         item.source_type = ContentType.objects.get_for_model(source)
         item.source_id = source.pk
-    item.full_clean()
+    errors = {**_owner_errors(owner, team), **({} if allow_past_due else _due_errors(due_date))}
+    try:
+        _apply_status(item, status, wont_do_reason)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    _raise_if(errors, item)
     item.save()
     return item
 
@@ -507,7 +609,27 @@ def action_items_for_source(source: models.Model) -> models.QuerySet[ActionItem]
 
 
 @transaction.atomic
-def action_item_update(*, item: ActionItem, actor: User | None, data: dict[str, Any]) -> ActionItem:
+def action_item_update(
+    *, item: ActionItem, actor: User | None, data: dict[str, Any], allow_past_due: bool = False
+) -> ActionItem:
+    """Change fields (and the status); the same owner and due-date rules as creation.
+
+    Moving the item to another team needs create rights there; an owner must belong to the team the
+    item ends up in. A due date is refused only when it changes to a day in the past, so an overdue
+    item can still be edited (`allow_past_due`: for imports, as in `action_item_create`).
+    """
+    if actor is not None:
+        permissions.check(actor, permissions.Action.CHANGE, item)
+        if "team" in data and data["team"].pk != item.team_id:
+            permissions.check_create(actor, ActionItem, [data["team"].pk])
+    team = data.get("team", item.team)
+    owner = data.get("owner", item.owner)
+    errors: dict[str, str] = {}
+    if owner != item.owner or team.pk != item.team_id:
+        errors.update(_owner_errors(owner, team))
+    if "due_date" in data and data["due_date"] != item.due_date and not allow_past_due:
+        errors.update(_due_errors(data["due_date"]))
+    _raise_if(errors)
     item, changed = model_update(instance=item, fields=ACTION_ITEM_FIELDS, data=data)
     if "status" in data and (data["status"] != item.status or data.get("wont_do_reason", "") != item.wont_do_reason):
         item = action_item_set_status(
@@ -521,15 +643,7 @@ def action_item_update(*, item: ActionItem, actor: User | None, data: dict[str, 
 @transaction.atomic
 def action_item_set_status(*, item: ActionItem, actor: User | None, status: str, reason: str = "") -> ActionItem:
     """Move an item to `status`; won't do needs a reason, done and won't do record when they closed."""
-    reason = reason.strip()
-    if status == ActionItem.Status.WONT_DO and not reason:
-        raise ValidationError({"wont_do_reason": "Say why this will not be done."})
-    item.status = status
-    item.wont_do_reason = reason if status == ActionItem.Status.WONT_DO else ""
-    if status in ActionItem.CLOSED_STATUSES:
-        item.completed_at = item.completed_at or timezone.now()
-    else:
-        item.completed_at = None
+    _apply_status(item, status, reason)
     item.full_clean()
     item.version += 1
     item.save(update_fields=["status", "wont_do_reason", "completed_at", "version", "updated_at"])

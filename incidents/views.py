@@ -2,13 +2,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from incidents import selectors, services
+from incidents import selectors, services, sources
 from incidents.filters import ActionItemFilterSet, IncidentFilterSet, PostmortemFilterSet
 from incidents.forms import (
     ActionItemForm,
@@ -451,17 +451,17 @@ def action_item_list(request: HttpRequest, scope: str = "all") -> HttpResponse:
     return list_page(request, "incidents/action_item_list.html", filterset, context)
 
 
-def _origin_for(request: HttpRequest) -> dict[str, Any]:
-    """Where a new action item comes from (?incident= or ?postmortem=), checked against what the user sees."""
-    source = request.GET.get("postmortem") or request.POST.get("postmortem")
-    if source:
-        postmortem = selectors.postmortem_get_for(user=request.user, pk=int(source))  # type: ignore[arg-type]
-        return {"origin": ActionItem.Origin.POSTMORTEM, "incident": postmortem.incident, "source": postmortem}
-    source = request.GET.get("incident") or request.POST.get("incident")
-    if source:
-        incident = selectors.incident_get_for(user=request.user, pk=int(source))  # type: ignore[arg-type]
-        return {"origin": ActionItem.Origin.INCIDENT, "incident": incident, "source": incident}
-    return {"origin": ActionItem.Origin.OTHER}
+def _source_for(request: HttpRequest) -> tuple[sources.SourceKind, Any] | None:
+    """The record a new action item comes from: `?<kind>=<id>` on the way in, the form's hidden field on
+    every post after. A record the user may not see is a 404, exactly like one that does not exist."""
+    for kind in sources.kinds():
+        pk = request.POST.get(kind.name) or request.GET.get(kind.name)
+        if pk:
+            try:
+                return kind, sources.resolve(user=request.user, name=kind.name, pk=pk)
+            except ValidationError:
+                raise Http404(kind.not_found(pk)) from None
+    return None
 
 
 @vary_on_headers("HX-Request")
@@ -469,24 +469,38 @@ def _origin_for(request: HttpRequest) -> dict[str, Any]:
 def action_item_create(request: HttpRequest) -> HttpResponse:
     if not permissions.can_create_somewhere(request.user):
         raise PermissionDenied("Only members of a team can create action items.")
-    origin = _origin_for(request)
-    teams = team_selectors.creatable_teams(user=request.user)
-    initial_team = origin["incident"].team if origin.get("incident") else None
-    form = ActionItemForm(request.POST or None, team_choices=teams, initial={"team": initial_team})
+    found = _source_for(request)
+    teams = team_selectors.creatable_teams(user=request.user)  # type: ignore[arg-type]
+    initial: dict[str, Any] = {}
+    if found is not None:
+        kind, obj = found
+        initial = {**kind.defaults(obj), "team": kind.team(obj) if kind.team(obj) in teams else None}
+    form = ActionItemForm(
+        request.POST or None,
+        team_choices=teams,
+        initial=initial,
+        source=(found[0].name, found[1].pk) if found else None,
+    )
 
     def save(data: dict[str, Any]) -> ActionItem:
-        permissions.check_create(request.user, ActionItem, [data["team"].pk])
-        return services.action_item_create(actor=request.user, **data, **origin)  # type: ignore[arg-type]
+        link = {"source": found[1]} if found else {}
+        return services.action_item_create(actor=request.user, **form.item_data(), **link)  # type: ignore[arg-type]
 
-    back = origin["source"].get_absolute_url() if origin.get("source") else reverse("incidents:action-item-list")
-    return form_page(request, form, save=save, title="New action item", cancel_url=back, message="Action item created.")
+    back = found[1].get_absolute_url() if found else reverse("incidents:action-item-list")
+    lead = None
+    if found:
+        lead = {"text": f"From {found[0].label.lower()}:", "link_text": found[0].title(found[1]), "url": back}
+    return form_page(
+        request, form, save=save, title="New action item", cancel_url=back, message="Action item created: {obj.title}.",
+        success_url=(lambda obj: back) if found else None, lead=lead,
+    )  # fmt: skip
 
 
 def action_item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.action_item_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
     context = {
         "item": item,
-        "source": item.source if item.source_type_id else None,
+        "source": sources.describe_many([item], request.user)[item.pk],  # type: ignore[arg-type]
         "can": permissions.allowed_actions(request.user, item),
         "status_form": ActionItemStatusForm(initial={"status": item.status, "wont_do_reason": item.wont_do_reason}),
     }

@@ -287,3 +287,245 @@ def markdown_files(records: Iterable[PostmortemRecord]) -> Iterator[tuple[str, s
             name, number = f"{stem}-{number}.md", number + 1
         names.add(name)
         yield name, dump_markdown(record)
+
+
+# --- action items in a postmortem body -------------------------------------------------------
+#
+# Write-ups from elsewhere list their follow-ups under a heading such as "## Action items", as a list
+# (`- [ ] Add alerting (owner: @alice, due: 2024-04-01)`) or as a table (`| Action | Owner | Due |
+# Status |`). `extract_action_items` takes that section out of the body and returns its items; the
+# importer turns them into action-item records. docs/postmortem-format.md lists what is recognised.
+
+ACTION_HEADINGS = frozenset(
+    {
+        "action items", "action item", "actions", "action plan", "follow-up actions", "follow-up items",
+        "follow-ups", "follow ups", "followups", "follow-up", "corrective actions", "corrective and preventive actions",
+        "corrective and preventative actions", "preventive actions", "preventative actions", "remediation",
+        "remediation items", "remediations", "next steps", "todo", "to do", "to-do", "tasks", "action items and owners",
+    }
+)  # fmt: skip
+COLUMNS = {
+    "title": ("action", "action item", "item", "title", "task", "description", "what", "summary", "remediation",
+              "follow-up", "todo", "to do"),
+    "owner": ("owner", "owners", "assignee", "assignees", "assigned to", "assigned", "responsible", "who", "dri",
+              "owner(s)", "team member"),
+    "due": ("due", "due date", "deadline", "target date", "target", "by", "eta", "due by", "when", "date"),
+    "status": ("status", "state", "done", "progress"),
+    "priority": ("priority", "prio", "pri"),
+    "tracker": ("ticket", "tracker", "issue", "link", "jira", "url", "bug", "reference", "ref"),
+}  # fmt: skip
+STATUS_WORDS = {
+    "open": ("open", "todo", "to do", "to-do", "not started", "new", "planned", "pending", "backlog", "proposed", "no"),
+    "in_progress": ("in progress", "in-progress", "in_progress", "doing", "started", "wip", "ongoing", "active"),
+    "done": ("done", "complete", "completed", "closed", "fixed", "resolved", "finished", "shipped", "yes", "x",
+             "✅", "✔", "✓"),
+    "wont_do": ("won't do", "wont do", "wont_do", "won't fix", "wontfix", "will not do", "cancelled", "canceled",
+                "rejected", "dropped", "obsolete", "not planned"),
+}  # fmt: skip
+_STATUS = {word: status for status, words in STATUS_WORDS.items() for word in words}
+_ANY_HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_LIST_RE = re.compile(r"^(?P<indent>\s*)(?:[-*+]|\d+[.)])\s+(?:\[(?P<box>[ xX])\]\s+)?(?P<text>.+)$")
+_META_RE = re.compile(
+    r"\b(?P<key>owner|owners|assignee|assigned to|responsible|who|dri|due date|due|deadline|target|by|eta|"
+    r"status|state|priority|prio|ticket|tracker|issue|link)\s*[:=]\s*(?P<value>(?:[^,;()\[\]]|,\s*\d{4}\b)+)",
+    re.IGNORECASE,
+)
+_MENTION_RE = re.compile(r"(?<![\w.])@(?P<name>[\w.+-]+)")
+_PRIORITY_RE = re.compile(r"^p?([1-4])$", re.IGNORECASE)
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y",
+                "%d.%m.%Y")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ActionItemLine:
+    """One action item as the write-up states it. `problems` are what could not be read (for warnings)."""
+
+    title: str
+    owner: str = ""
+    due: dt.date | None = None
+    status: str = ""
+    priority: str = ""
+    tracker_url: str = ""
+    description: str = ""
+    problems: tuple[str, ...] = ()
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"[\s*_`:]+", " ", text).strip().lower()
+
+
+def is_action_heading(text: str) -> bool:
+    return _normal(text) in ACTION_HEADINGS
+
+
+def parse_due(text: str) -> dt.date | None:
+    """A due date in a common written form (ISO first); None when it is not one."""
+    value = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().strip("*_`"))
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(value, fmt).date()  # noqa: DTZ007 - a calendar day, no time zone
+        except ValueError:
+            continue
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def parse_status(text: str) -> str | None:
+    """open, in_progress, done or wont_do for a written status; None when it is not one we know."""
+    return _STATUS.get(_normal(text).replace("’", "'"))
+
+
+def _item(title: str, values: dict[str, str], box: str | None = None, description: str = "") -> ActionItemLine:
+    problems: list[str] = []
+    due = None
+    if values.get("due"):
+        due = parse_due(values["due"])
+        if due is None:
+            problems.append(f"due date {values['due']!r} is not a date (use YYYY-MM-DD); left without one")
+    status = ""
+    if values.get("status"):
+        status = parse_status(values["status"]) or ""
+        if not status:
+            problems.append(f"status {values['status']!r} is not one we know; left open")
+    elif box is not None:
+        status = "done" if box.lower() == "x" else "open"
+    priority = ""
+    if values.get("priority"):
+        match = _PRIORITY_RE.match(values["priority"].strip())
+        priority = f"p{match.group(1)}" if match else ""
+        if not match:
+            problems.append(f"priority {values['priority']!r} is not P1..P4; left at P3")
+    tracker = values.get("tracker", "").strip()
+    link = re.search(r"https?://[^\s)\]>]+", tracker)
+    if tracker and not link:
+        problems.append(f"ticket {tracker!r} is not a link; left out")
+    owner = values.get("owner", "").strip().strip("*_`").lstrip("@").strip()
+    return ActionItemLine(
+        title=title.strip()[:200],
+        owner=owner,
+        due=due,
+        status=status,
+        priority=priority,
+        tracker_url=link.group(0) if link else "",
+        description=description.strip(),
+        problems=tuple(problems),
+    )
+
+
+_KEY_NAMES = {
+    **{key: name for name, keys in COLUMNS.items() for key in keys},
+    "due date": "due", "by": "due", "target": "due", "eta": "due", "deadline": "due",
+}  # fmt: skip
+
+
+def _list_item(text: str, box: str | None, description: str) -> ActionItemLine:
+    values: dict[str, str] = {}
+    for match in _META_RE.finditer(text):
+        name = _KEY_NAMES.get(match.group("key").lower())
+        if name and name != "title":
+            values.setdefault(name, match.group("value").strip())
+    title = _META_RE.sub("", text)
+    if "owner" not in values and (mention := _MENTION_RE.search(text)):
+        values["owner"] = mention.group("name")
+        title = _MENTION_RE.sub("", title)
+    # Drop the punctuation the metadata leaves behind: "Fix it (, )" / "Fix it - " / "Fix it []".
+    title = re.sub(r"\(\s*[,;\s]*\)|\[\s*[,;\s]*\]", "", title)
+    title = re.sub(r"[\s,;:—–-]+$", "", title).strip()
+    return _item(title or text, values, box, description)
+
+
+def _cells(line: str) -> list[str]:
+    cells = re.split(r"(?<!\\)\|", line.strip().removeprefix("|").removesuffix("|"))
+    return [cell.replace("\\|", "|").strip() for cell in cells]
+
+
+def _table(lines: list[str]) -> list[ActionItemLine]:
+    header = [_normal(cell) for cell in _cells(lines[0])]
+    columns: dict[int, str] = {}
+    for index, name in enumerate(header):
+        kind = next((k for k, names in COLUMNS.items() if name in names), None)
+        if kind and kind not in columns.values():
+            columns[index] = kind
+    if "title" not in columns.values():  # no column says what the action is: the first free one does
+        free = [i for i in range(len(header)) if i not in columns]
+        columns[free[0] if free else 0] = "title"
+    items = []
+    for line in lines[2:]:
+        cells = _cells(line)
+        values = {kind: cells[i] for i, kind in columns.items() if i < len(cells) and cells[i]}
+        title = values.pop("title", "").strip()
+        if title:
+            items.append(_item(title, values))
+    return items
+
+
+def _is_separator(line: str) -> bool:
+    return bool(re.fullmatch(r"\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*", line))
+
+
+def parse_action_items(lines: list[str]) -> list[ActionItemLine]:
+    """The items of an action-items section's lines: a Markdown table, or a (nested) list."""
+    items: list[ActionItemLine] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.strip().startswith("|") and index + 1 < len(lines) and _is_separator(lines[index + 1]):
+            end = index + 2
+            while end < len(lines) and lines[end].strip().startswith("|"):
+                end += 1
+            items += _table(lines[index:end])
+            index = end
+            continue
+        match = _LIST_RE.match(line)
+        if match and not match.group("indent"):
+            end = index + 1
+            details = []  # indented lines below an item (text or a nested list) describe it
+            while end < len(lines) and lines[end].strip() and lines[end][:1].isspace():
+                details.append(lines[end].strip())
+                end += 1
+            items.append(_list_item(match.group("text"), match.group("box"), "\n".join(details)))
+            index = end
+            continue
+        index += 1
+    return items
+
+
+def extract_action_items(body: str) -> tuple[str, list[ActionItemLine]]:
+    """(the body without its action-items sections, their items). A section runs to the next heading of
+    the same or a higher level; headings are matched case-insensitively (see ACTION_HEADINGS)."""
+    kept: list[str] = []
+    section: list[str] | None = None
+    level = 0
+    items: list[ActionItemLine] = []
+    for line in body.splitlines():
+        heading = _ANY_HEADING_RE.match(line)
+        if heading and section is not None and len(heading.group(1)) <= level:
+            items += parse_action_items(section)
+            section = None
+        if heading and section is None and is_action_heading(heading.group(2)):
+            section, level = [], len(heading.group(1))
+            continue
+        if section is not None:
+            section.append(line)
+        else:
+            kept.append(line)
+    if section is not None:
+        items += parse_action_items(section)
+    return "\n".join(kept).strip(), items
+
+
+def dump_action_items(items: Iterable[ActionItemLine]) -> str:
+    """An "## Action items" table that `extract_action_items` reads back (empty when there are none)."""
+    rows = [
+        "| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |"
+        for cells in (
+            (i.title, i.owner, i.due.isoformat() if i.due else "", i.status, i.priority.upper(), i.tracker_url)
+            for i in items
+        )
+    ]
+    if not rows:
+        return ""
+    head = "| Action | Owner | Due | Status | Priority | Ticket |\n| --- | --- | --- | --- | --- | --- |"
+    return "## Action items\n\n" + head + "\n" + "\n".join(rows)

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
@@ -28,6 +29,9 @@ from learning.models import EntryFacet, EntryRead, FacetKind, Follow, LessonComm
 from learning.postmortemfile import PostmortemRecord
 from teams import permissions
 from teams.models import User
+
+if TYPE_CHECKING:
+    from incidents.models import ActionItem
 
 # Query-string names of the facet filters, in display order.
 FACET_KINDS: list[str] = [
@@ -490,6 +494,7 @@ def export_records(
         queryset = library_search(user=user, q=q, filters=filters)
     ids = list(queryset.values_list("pk", flat=True))
     categories = dict(FactorCategory.objects.values_list("slug", "name"))
+    items = _export_action_items(user=user, entry_ids=ids)
     entries = (
         LibraryEntry.objects.filter(pk__in=ids)
         .select_related("postmortem", "incident__external_source", "incident__team", "incident__severity")
@@ -513,6 +518,19 @@ def export_records(
             source_url=source.source_url if source else "",
             summary=postmortem.summary.strip(),
             lessons=postmortem.lessons.strip(),
-            body=join_body(postmortem, categories).strip(),
+            body=join_body(postmortem, categories, items.get(incident.pk, [])).strip(),
             explicit_id=True,
         )
+
+
+def _export_action_items(*, user: User | None, entry_ids: list[int]) -> dict[int, list[ActionItem]]:
+    """{incident id: its action items} for exported entries, in one query (what `user` may read)."""
+    from incidents.models import ActionItem
+
+    items = ActionItem.objects.filter(incident__library_entry__pk__in=entry_ids)
+    if user is not None:
+        items = items.visible_to(user)
+    by_incident: dict[int, list[ActionItem]] = {}
+    for item in items.select_related("owner").order_by("created_at", "id"):
+        by_incident.setdefault(item.incident_id, []).append(item)  # type: ignore[arg-type]
+    return by_incident

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -21,7 +22,15 @@ from django.utils.text import slugify
 
 from incidents import selectors as incident_selectors
 from incidents import services as incident_services
-from incidents.models import POSTMORTEM_SECTIONS, FactorCategory, Incident, Postmortem, Severity, Tag
+from incidents.models import (
+    POSTMORTEM_SECTIONS,
+    ActionItem,
+    FactorCategory,
+    Incident,
+    Postmortem,
+    Severity,
+    Tag,
+)
 from learning.indexing import index_postmortem
 from learning.models import (
     EntryRead,
@@ -32,7 +41,14 @@ from learning.models import (
     LibraryEntry,
     UsefulMark,
 )
-from learning.postmortemfile import Parsed, PostmortemRecord, RecordError
+from learning.postmortemfile import (
+    ActionItemLine,
+    Parsed,
+    PostmortemRecord,
+    RecordError,
+    dump_action_items,
+    extract_action_items,
+)
 from teams import permissions
 from teams.models import System, Team, User
 
@@ -230,8 +246,9 @@ def split_body(body: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
     return {name: "\n".join(lines).strip() for name, lines in sections.items()}, factors
 
 
-def join_body(postmortem: Postmortem, category_names: dict[str, str]) -> str:
-    """The inverse of split_body: every non-empty section under its heading, factors as a list."""
+def join_body(postmortem: Postmortem, category_names: dict[str, str], action_items: Iterable[ActionItem] = ()) -> str:
+    """The inverse of split_body: every non-empty section under its heading, factors as a list, and the
+    incident's action items as an "Action items" table (which the importer reads back)."""
     parts = []
     for name, heading in POSTMORTEM_SECTIONS:
         if name in ("summary", "lessons"):
@@ -243,6 +260,8 @@ def join_body(postmortem: Postmortem, category_names: dict[str, str]) -> str:
     if factors:
         lines = [f"- **{category_names.get(f['category'], f['category'])}**: {f['description']}" for f in factors]
         parts.append(f"## {FACTORS_HEADING}\n\n" + "\n".join(lines))
+    if table := dump_action_items(action_item_lines(action_items)):
+        parts.append(table)
     return "\n\n".join(parts)
 
 
@@ -378,7 +397,9 @@ def _factors(record: PostmortemRecord, resolver: _Resolver, listed: list[tuple[s
     return factors
 
 
-def _import_one(*, record: PostmortemRecord, actor: User | None, resolver: _Resolver, where: str) -> bool:
+def _import_one(
+    *, record: PostmortemRecord, actor: User | None, resolver: _Resolver, where: str, warnings: list[str]
+) -> bool:
     """Create or update one imported postmortem (published); returns True when created."""
     team = resolver.team(record)
     severity = resolver.severity(record)
@@ -430,7 +451,8 @@ def _import_one(*, record: PostmortemRecord, actor: User | None, resolver: _Reso
         },
     )
     postmortem = incident_services.postmortem_start(incident=incident, actor=actor)
-    sections, listed_factors = split_body(record.body)
+    body, action_lines = extract_action_items(record.body)
+    sections, listed_factors = split_body(body)
     content: dict[str, Any] = {name: sections.get(name, "") for name in _HEADINGS.values()}
     content.update(
         summary=record.summary,
@@ -444,6 +466,7 @@ def _import_one(*, record: PostmortemRecord, actor: User | None, resolver: _Reso
         Postmortem.objects.filter(pk=postmortem.pk).update(
             status=Postmortem.Status.PUBLISHED, published_at=timezone.now(), updated_at=timezone.now()
         )
+    _import_action_items(lines=action_lines, postmortem=postmortem, actor=actor, warnings=warnings)
     index_postmortem(postmortem_id=postmortem.pk)
     return created
 
@@ -470,10 +493,11 @@ def import_records(
             )
             continue
         seen[parsed.key] = where
-        resolver.warnings = []
+        warnings: list[str] = []
+        resolver.warnings = warnings  # the resolver's notes and the record's own, together
         try:
             with transaction.atomic():
-                created = _import_one(record=parsed, actor=actor, resolver=resolver, where=where)
+                created = _import_one(record=parsed, actor=actor, resolver=resolver, where=where, warnings=warnings)
         except Refused as exc:
             outcome.refused.append(RecordError(file, line, str(exc)))
             continue
@@ -491,3 +515,124 @@ def import_records(
         else:
             outcome.updated += 1
     return outcome
+
+
+# --- action items of imported write-ups -------------------------------------------------------
+
+IMPORTED_WONT_DO = "Marked won't do in the imported write-up."
+MAX_TRACKER_URL = ActionItem._meta.get_field("tracker_url").max_length or 200
+# Re-imports move a status forward only: an item closed in opsx stays closed, one closed in the file closes.
+STATUS_RANK = {"open": 0, "in_progress": 1, "done": 2, "wont_do": 2}
+
+
+def _title_key(title: str) -> str:
+    return re.sub(r"\W+", " ", title).strip().lower()
+
+
+def action_item_lines(items: Iterable[ActionItem]) -> list[ActionItemLine]:
+    """Action items as the lines of a write-up's "Action items" table (for export)."""
+    return [
+        ActionItemLine(
+            title=item.title,
+            owner=item.owner.get_username() if item.owner else "",
+            due=item.due_date,
+            status=item.status,
+            priority=item.priority,
+            tracker_url=item.tracker_url,
+        )
+        for item in items
+    ]
+
+
+def _item_owner(name: str, team: Team, label: str, warnings: list[str]) -> User | None:
+    """The user a write-up names (username, e-mail or full name), if unambiguous and in the team."""
+    if not name:
+        return None
+    query = Q(username__iexact=name) | Q(email__iexact=name)
+    first, _, last = name.partition(" ")
+    if last:
+        query |= Q(first_name__iexact=first, last_name__iexact=last.strip())
+    users = list(User.objects.filter(query, is_active=True)[:2])
+    if len(users) != 1:
+        warnings.append(f"{label}: unknown owner {name!r}; left unassigned")
+        return None
+    if not users[0].memberships.filter(team=team).exists():
+        warnings.append(f"{label}: owner {name!r} is not a member of {team.name}; left unassigned")
+        return None
+    return users[0]
+
+
+def _tracker(url: str, label: str, warnings: list[str]) -> str:
+    if not url:
+        return ""
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+        if len(url) > MAX_TRACKER_URL:
+            raise ValidationError("too long")
+    except ValidationError:
+        warnings.append(f"{label}: ticket link {url[:80]!r} is not a URL of at most {MAX_TRACKER_URL} characters")
+        return ""
+    return url
+
+
+def _import_action_items(
+    *, lines: list[ActionItemLine], postmortem: Postmortem, actor: User | None, warnings: list[str]
+) -> None:
+    """The write-up's action items as records linked to its postmortem, idempotently.
+
+    An item is the same item as one of the incident's action items with the same title (ignoring case
+    and punctuation): re-importing creates no duplicate. Such an item keeps what opsx knows, since
+    follow-up happens here: the file fills in an owner, a due date or a ticket only where opsx has
+    none, and moves the status forward only. A renamed item is a new one; an item no longer in the
+    file is left as it is. Due dates in the past are kept (the write-up is a record of the past). An
+    owner who is unknown, ambiguous or not in the team leaves the item unassigned, with a warning.
+    """
+    if not lines:
+        return
+    incident = postmortem.incident
+    team = incident.team
+    existing = {_title_key(item.title): item for item in ActionItem.objects.filter(incident=incident)}
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        label = f"action item {number} ({line.title[:60]!r})"
+        warnings += [f"{label}: {problem}" for problem in line.problems]
+        key = _title_key(line.title)
+        if key in seen:
+            warnings.append(f"{label}: listed twice; imported once")
+            continue
+        seen.add(key)
+        owner = _item_owner(line.owner, team, label, warnings)
+        tracker = _tracker(line.tracker_url, label, warnings)
+        reason = IMPORTED_WONT_DO if line.status == ActionItem.Status.WONT_DO else ""
+        item = existing.get(key)
+        try:
+            if item is None:
+                incident_services.action_item_create(
+                    actor=actor,
+                    team=team,
+                    title=line.title,
+                    description=line.description,
+                    owner=owner,
+                    priority=line.priority or ActionItem.Priority.P3,
+                    due_date=line.due,
+                    tracker_url=tracker,
+                    source=postmortem,
+                    status=line.status or ActionItem.Status.OPEN,
+                    wont_do_reason=reason,
+                    allow_past_due=True,
+                )
+                continue
+            data: dict[str, Any] = {}
+            if item.owner_id is None and owner is not None:
+                data["owner"] = owner
+            if item.due_date is None and line.due is not None:
+                data["due_date"] = line.due
+            if not item.tracker_url and tracker:
+                data["tracker_url"] = tracker
+            if line.status and STATUS_RANK[line.status] > STATUS_RANK[item.status]:
+                data.update(status=line.status, wont_do_reason=reason)
+            if data:
+                incident_services.action_item_update(item=item, actor=actor, data=data, allow_past_due=True)
+        except (ValidationError, PermissionDenied) as exc:
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            warnings.append(f"{label}: not imported: {' '.join(messages)}")

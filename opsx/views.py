@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
@@ -59,6 +59,15 @@ def validation_response(request: HttpRequest, form: forms.BaseForm) -> HttpRespo
     return render(request, "htmx/field_errors.html", {"errors": errors, "field": field})
 
 
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: each field's messages under that field (or on top)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, errors in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
 def form_page(
     request: HttpRequest,
     form: forms.BaseForm,
@@ -68,19 +77,27 @@ def form_page(
     cancel_url: str,
     message: str,
     template: str = "form_page.html",
+    success_url: Callable[[Any], str] | None = None,
+    lead: dict[str, str] | None = None,
 ) -> HttpResponse:
     """The create/edit page pattern: GET shows the form; a POST with `_validate` gets one field's errors;
-    a valid POST calls `save(cleaned_data)` and redirects to the saved object (htmx-aware); an invalid one
-    re-renders the form (the fragment for htmx) with its errors, nothing saved.
+    a valid POST calls `save(cleaned_data)` and redirects to the saved object, or to `success_url(obj)`
+    (htmx-aware); an invalid one, or one the service refuses with a ValidationError, re-renders the form
+    (the fragment for htmx) with its errors, nothing saved. `lead` ({text, link_text, url}) is a line under
+    the title, e.g. the record a new item comes from.
     """
     if request.method == "POST":
         if response := validation_response(request, form):
             return response
         if form.is_valid():
-            obj = save(form.cleaned_data)
-            messages.success(request, message.format(obj=obj))
-            return hx_redirect(request, obj.get_absolute_url())
-    return render_form_page(request, form, title=title, cancel_url=cancel_url, template=template)
+            try:
+                obj = save(form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, message.format(obj=obj))
+                return hx_redirect(request, success_url(obj) if success_url else obj.get_absolute_url())
+    return render_form_page(request, form, title=title, cancel_url=cancel_url, template=template, lead=lead)
 
 
 def render_form_page(
@@ -91,14 +108,15 @@ def render_form_page(
     cancel_url: str,
     template: str = "form_page.html",
     status: int = 200,
+    lead: dict[str, str] | None = None,
     **extra: Any,
 ) -> HttpResponse:
     """The form page (or, for htmx, just its form fragment) with the form's current errors.
 
     `conflict` in `extra` ({"version", "updated_at", "rows"} from opsx.conflicts) shows a stale save's
-    side-by-side view above the fields.
+    side-by-side view above the fields; `lead` is a short text above the form.
     """
-    context = {"form": form, "title": title, "cancel_url": cancel_url, **extra}
+    context = {"form": form, "title": title, "cancel_url": cancel_url, "lead": lead, **extra}
     return render(request, f"{template}#form" if is_partial(request) else template, context, status=status)
 
 

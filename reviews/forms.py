@@ -68,12 +68,6 @@ class PlanActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = people  # type: ignore[attr-defined]
 
-    def clean_due_date(self) -> Any:
-        due = self.cleaned_data.get("due_date")
-        if due and due < timezone.localdate():
-            raise ValidationError("The due date is in the past.")
-        return due
-
 
 class MilestoneForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="e.g. “Design review” or “Go-live”.")

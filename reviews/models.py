@@ -243,6 +243,12 @@ class Answer(models.Model):
     def __str__(self) -> str:
         return f"{self.question_id} ({self.get_risk_display()})"
 
+    def get_absolute_url(self) -> str:
+        """Its improvement-plan item while it is at risk (where its action items are listed), else the question."""
+        if self.risk in (Risk.HIGH, Risk.MEDIUM):
+            return reverse("reviews:review-plan", kwargs={"pk": self.review_id}) + f"#plan-{self.pk}"
+        return reverse("reviews:review-detail", kwargs={"pk": self.review_id}) + f"#q-{self.pk}"
+
     def clean(self) -> None:
         if self.not_applicable and not self.na_reason.strip():
             raise ValidationError({"na_reason": "Say why this question does not apply."})
@@ -440,6 +446,9 @@ class GameDay(TimeStampedModel):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:review-exercises", kwargs={"pk": self.review_id}) + f"#gd-{self.pk}"
+
 
 class GameDayFinding(models.Model):
     game_day = models.ForeignKey(GameDay, on_delete=models.CASCADE, related_name="findings")
@@ -455,6 +464,9 @@ class GameDayFinding(models.Model):
 
     def __str__(self) -> str:
         return self.description[:80]
+
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:review-exercises", kwargs={"pk": self.game_day.review_id}) + f"#finding-{self.pk}"
 
 
 __all__ = [

@@ -28,6 +28,8 @@ from reviews.models import (
     RISK_ORDER,
     Answer,
     Decision,
+    GameDay,
+    GameDayFinding,
     Lens,
     LensVersion,
     Milestone,
@@ -231,6 +233,40 @@ def plan_item(answer: Answer) -> dict[str, Any]:
             },
         )
     return {"answer": answer, "question": question, "risk": answer.risk, "steps": steps}
+
+
+def plan_item_action_defaults(answer: Answer) -> dict[str, Any]:
+    """Title, description and priority a new action item from this improvement-plan item starts with."""
+    item = plan_item(answer)
+    review = answer.review
+    lines = [f"From the readiness review “{review.title}” of {review.system.name}.", ""]
+    lines += [f"- {step['text']}" + (f" ({step['url']})" if step["url"] else "") for step in item["steps"]]
+    return {
+        "title": f"Improve: {item['question'].title}"[:200],
+        "description": "\n".join(lines),
+        "priority": ActionItem.Priority.P2 if answer.risk == Risk.HIGH else ActionItem.Priority.P3,
+    }
+
+
+def finding_action_defaults(finding: GameDayFinding) -> dict[str, Any]:
+    """What a new action item from this game-day finding starts with."""
+    game_day = finding.game_day
+    return {
+        "title": (finding.description.splitlines() or [""])[0][:200],
+        "description": f"Found during the game day “{game_day.title}” ({game_day.held_on:%Y-%m-%d}).\n\n"
+        f"{finding.description}",
+        "priority": ActionItem.Priority.P2,
+    }
+
+
+def game_day_action_defaults(game_day: GameDay) -> dict[str, Any]:
+    return {"description": f"From the game day “{game_day.title}” ({game_day.held_on:%Y-%m-%d})."}
+
+
+def answer_title(answer: Answer) -> str:
+    """The question's title (the answer row stores only its id)."""
+    question = questions_by_id(answer.review_lens.lens_version).get(answer.question_id)
+    return question.title if question else answer.question_id
 
 
 def improvement_plan(review: Review, *, user: User) -> list[dict[str, Any]]:

@@ -276,20 +276,14 @@ def plan_item_to_action(
     """Turn an improvement-plan item (an answer at risk) into an action item for the review's team."""
     if answer.risk not in (Risk.HIGH, Risk.MEDIUM):
         raise ValidationError({"answer": "Only questions at risk have an improvement plan item."})
-    item = selectors.plan_item(answer)
-    review = answer.review
-    lines = [f"From the readiness review “{review.title}” of {review.system.name}.", ""]
-    lines += [f"- {step['text']}" + (f" ({step['url']})" if step["url"] else "") for step in item["steps"]]
-    if priority is None:
-        priority = ActionItem.Priority.P2 if answer.risk == Risk.HIGH else ActionItem.Priority.P3
+    defaults = selectors.plan_item_action_defaults(answer)
     return action_item_create(
         actor=actor,
-        team=review.team,
-        title=(title or f"Improve: {item['question'].title}")[:200],
-        origin=ActionItem.Origin.REVIEW,
-        description="\n".join(lines),
+        team=answer.review.team,
+        title=title or defaults["title"],
+        description=defaults["description"],
         owner=owner,
-        priority=priority,
+        priority=priority or defaults["priority"],
         due_date=due_date,
         source=answer,
     )
@@ -595,18 +589,15 @@ def finding_create(*, game_day: GameDay, actor: User, description: str) -> GameD
 def finding_to_action(
     *, finding: GameDayFinding, actor: User, owner: User | None = None, due_date: date | None = None, title: str = ""
 ) -> ActionItem:
-    game_day = finding.game_day
-    review = game_day.review
+    defaults = selectors.finding_action_defaults(finding)
     return action_item_create(
         actor=actor,
-        team=review.team,
-        title=(title or finding.description.splitlines()[0])[:200],
-        origin=ActionItem.Origin.GAME_DAY,
-        description=f"Found during the game day “{game_day.title}” ({game_day.held_on:%Y-%m-%d}).\n\n"
-        f"{finding.description}",
+        team=finding.game_day.review.team,
+        title=title or defaults["title"],
+        description=defaults["description"],
         owner=owner,
         due_date=due_date,
-        priority=ActionItem.Priority.P2,
+        priority=defaults["priority"],
         source=finding,
     )
 

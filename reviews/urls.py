@@ -27,5 +27,4 @@ urlpatterns = [
     path("reviews/<int:pk>/exercises/scenarios/", views.scenario_add, name="scenario-add"),
     path("reviews/<int:pk>/exercises/game-days/", views.game_day_add, name="game-day-add"),
     path("reviews/<int:pk>/exercises/game-days/<int:game_day_pk>/findings/", views.finding_add, name="finding-add"),
-    path("reviews/<int:pk>/exercises/findings/<int:finding_pk>/action/", views.finding_action, name="finding-action"),
 ]

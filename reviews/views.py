@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from django_htmx.http import reswap, retarget
 from incidents.models import ActionItem
 from incidents.services import action_items_for_source
 from opsx.htmx import hx_redirect, is_partial
+from opsx.views import add_service_errors
 from reviews import lensfile, selectors, services
 from reviews.filters import ReviewFilterSet
 from reviews.forms import (
@@ -357,15 +359,19 @@ def plan_action(request: HttpRequest, pk: int, answer_pk: int) -> HttpResponse:
     )
     form = PlanActionForm(request.POST, people=selectors.team_people(review), prefix=f"a{answer.pk}")
     if form.is_valid():
-        services.plan_item_to_action(
-            answer=answer,
-            actor=request.user,  # type: ignore[arg-type]
-            owner=form.cleaned_data["owner"],
-            due_date=form.cleaned_data["due_date"],
-            priority=form.cleaned_data["priority"] or None,
-        )
-        form = PlanActionForm(people=selectors.team_people(review), prefix=f"a{answer.pk}")
-    elif not is_partial(request):
+        try:
+            services.plan_item_to_action(
+                answer=answer,
+                actor=request.user,  # type: ignore[arg-type]
+                owner=form.cleaned_data["owner"],
+                due_date=form.cleaned_data["due_date"],
+                priority=form.cleaned_data["priority"] or None,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            form = PlanActionForm(people=selectors.team_people(review), prefix=f"a{answer.pk}")
+    if form.errors and not is_partial(request):
         messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
     if not is_partial(request):
         return redirect(reverse("reviews:review-plan", kwargs={"pk": review.pk}))
@@ -514,21 +520,25 @@ def risk_accept(request: HttpRequest, pk: int, answer_pk: int) -> HttpResponse:
 # --- pre-mortem and game days ---------------------------------------------------------------
 
 
+def _items_by_source(request: HttpRequest, model: Any, records: list[Any]) -> list[tuple[Any, list[ActionItem]]]:
+    """(record, its action items the user may see) for records of one model, in one query."""
+    if not records:
+        return []
+    items: dict[int, list[ActionItem]] = {}
+    ct = ContentType.objects.get_for_model(model)
+    queryset = ActionItem.objects.visible_to(request.user).filter(source_type=ct, source_id__in=[r.pk for r in records])
+    for item in queryset.select_related("owner"):
+        items.setdefault(item.source_id, []).append(item)  # type: ignore[arg-type]
+    return [(record, items.get(record.pk, [])) for record in records]
+
+
 def _exercises_context(request: HttpRequest, review: Review, **forms: Any) -> dict[str, Any]:
     people = selectors.team_people(review)
     game_days = list(review.game_days.prefetch_related("findings"))
     findings = [f for g in game_days for f in g.findings.all()]
-    items: dict[int, list[ActionItem]] = {}
-    if findings:
-        from django.contrib.contenttypes.models import ContentType
-
-        ct = ContentType.objects.get_for_model(GameDayFinding)
-        for item in ActionItem.objects.visible_to(request.user).filter(
-            source_type=ct, source_id__in=[f.pk for f in findings]
-        ):
-            items.setdefault(item.source_id, []).append(item)
-    for finding in findings:
-        finding.action_items = items.get(finding.pk, [])  # type: ignore[attr-defined]
+    pairs = _items_by_source(request, GameDayFinding, findings) + _items_by_source(request, GameDay, game_days)
+    for record, items in pairs:
+        record.action_items = items  # type: ignore[attr-defined]
     return {
         **_review_context(request, review, "exercises"),
         "scenarios": review.scenarios.select_related("owner"),
@@ -583,14 +593,3 @@ def finding_add(request: HttpRequest, pk: int, game_day_pk: int) -> HttpResponse
     else:
         messages.error(request, "Describe the finding.")
     return hx_redirect(request, _exercises_url(review, f"#gd-{game_day.pk}"))
-
-
-@require_POST
-def finding_action(request: HttpRequest, pk: int, finding_pk: int) -> HttpResponse:
-    review = _review(request, pk, Action.CHANGE)
-    finding = get_object_or_404(GameDayFinding.objects.select_related("game_day__review"), pk=finding_pk)
-    if finding.game_day.review_id != review.pk:
-        raise Http404("No such finding on this review.")
-    item = services.finding_to_action(finding=finding, actor=request.user, owner=request.user)  # type: ignore[arg-type]
-    messages.success(request, f"Action item created: {item.title}.")
-    return hx_redirect(request, _exercises_url(review, f"#gd-{finding.game_day_id}"))

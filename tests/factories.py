@@ -258,6 +258,46 @@ def approve_with_accepted_risk(review, *, lead, outsider, days: int = 30, questi
     return high, acceptance
 
 
+# Each kind of action item source (incidents.sources) and the origin it gives.
+ACTION_ITEM_ORIGINS = {
+    "incident": "incident",
+    "postmortem": "postmortem",
+    "review_answer": "review",
+    "game_day": "game_day",
+    "game_day_finding": "game_day",
+}
+
+
+def action_item_sources(*, system, actor):
+    """One record of every kind an action item can come from, all of `system`'s team: an incident and
+    its postmortem, an improvement-plan item (a review answer at high risk), a game day and a finding."""
+    from incidents import services as incident_services
+    from incidents.defaults import ensure_factor_categories
+    from reviews import services as review_services
+    from reviews.defaults import ensure_defaults
+
+    ensure_defaults()
+    ensure_factor_categories()
+    incident = incident_services.incident_create(
+        actor=actor, team=system.team, title="Pool exhausted", severity=ensure_severities()[3], services=[system]
+    )
+    postmortem = incident_services.postmortem_start(incident=incident, actor=actor)
+    review = make_review(system=system, questions=3)
+    answer = review.answers.get(question_id="q001")
+    answer = review_services.answer_update(answer=answer, actor=actor, version=answer.version, selected=["q001_no"])
+    game_day = review_services.game_day_create(
+        review=review, actor=actor, title="Zone drain", held_on=timezone.localdate(), scenario="Drain zone b"
+    )
+    finding = review_services.finding_create(game_day=game_day, actor=actor, description="Alert fired late\nby 9 min")
+    return {
+        "incident": incident,
+        "postmortem": postmortem,
+        "review_answer": answer,
+        "game_day": game_day,
+        "game_day_finding": finding,
+    }
+
+
 # --- learning ---
 
 

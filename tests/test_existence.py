@@ -125,11 +125,13 @@ def test_a_hidden_incidents_import_key_is_refused_like_any_taken_key(api_as, adm
     record = {"id": "acme-2024-keys", "title": "Keys leaked", "date": "2024-03-01", "team": "payments"}
     assert _import(api_as(admin_user), record).json()["created"] == 1
     incident = Incident.objects.get(external_id="import:acme-2024-keys")
-    incident_services.incident_update(incident=incident, actor=None, data={"restricted": True, "access_list": [owner]})
+    incident_services.incident_update(
+        incident=incident, actor=None, data={"restricted": True, "access_list": [owner]}, expected_version=None
+    )
 
     mine = {**record, "team": other_team.slug, "title": "My own write-up"}
     while_hidden = _import(api_as(outsider), mine)
-    incident_services.incident_update(incident=incident, actor=None, data={"restricted": False})
+    incident_services.incident_update(incident=incident, actor=None, data={"restricted": False}, expected_version=None)
     while_visible = _import(api_as(outsider), mine)
     assert while_hidden.status_code == while_visible.status_code == 200
     assert while_hidden.content == while_visible.content

@@ -3,6 +3,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents import sources
 from incidents.models import (
     ActionItem,
     Incident,
@@ -227,38 +228,135 @@ class PostmortemCommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "created_at"]
 
 
+# What a client sets on an action item (create adds the link and origin; the rest is read-only).
+ACTION_ITEM_WRITE_FIELDS = [
+    "title",
+    "description",
+    "owner",
+    "team",
+    "priority",
+    "due_date",
+    "status",
+    "wont_do_reason",
+    "tracker_url",
+]
+
+
+class ActionItemSourceSerializer(serializers.Serializer):
+    """Where an action item came from. A source the caller may not see (or one deleted since) keeps only its type."""
+
+    type = serializers.CharField(
+        allow_null=True, help_text="incident, postmortem, review_answer, game_day or game_day_finding; null: none."
+    )
+    id = serializers.IntegerField(allow_null=True)
+    title = serializers.CharField(allow_null=True)
+    url = serializers.URLField(allow_null=True, help_text="The page that shows the source.")
+
+
+class ActionItemListSerializer(serializers.ListSerializer):
+    """Describes the sources of a whole page of items at once (one query per kind of source)."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        items = list(data.all() if hasattr(data, "all") else data)
+        request = self.context.get("request")
+        self.child.context["sources"] = sources.describe_many(items, getattr(request, "user", None))  # type: ignore[union-attr]
+        return super().to_representation(items)
+
+
 class ActionItemSerializer(serializers.ModelSerializer):
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    owner = serializers.SlugRelatedField(slug_field="username", queryset=ACTIVE_USERS, required=False, allow_null=True)
-    incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all(), required=False, allow_null=True)
+    """An action item as the API returns it."""
+
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
+    source = serializers.SerializerMethodField()
     url = serializers.HyperlinkedIdentityField(view_name="api:action-item-detail")
 
     class Meta:
         model = ActionItem
+        list_serializer_class = ActionItemListSerializer
         fields = [
             "id",
             "url",
-            "title",
-            "description",
-            "owner",
-            "team",
-            "priority",
-            "due_date",
-            "status",
-            "wont_do_reason",
+            *ACTION_ITEM_WRITE_FIELDS,
             "completed_at",
             "is_overdue",
             "origin",
             "incident",
-            "tracker_url",
+            "source",
             "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "completed_at", "version", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(ActionItemSourceSerializer)
+    def get_source(self, item: ActionItem) -> dict[str, Any]:
+        described = self.context.get("sources")
+        request = self.context.get("request")
+        if described is None or item.pk not in described:
+            described = sources.describe_many([item], getattr(request, "user", None))
+        source = dict(described[item.pk])
+        if source["url"] and request is not None:
+            source["url"] = request.build_absolute_uri(source["url"])
+        return source
 
 
-class ActionItemUpdateSerializer(ActionItemSerializer):
-    class Meta(ActionItemSerializer.Meta):
-        read_only_fields = [*ActionItemSerializer.Meta.read_only_fields, "origin", "incident"]
+class ActionItemUpdateSerializer(serializers.ModelSerializer):
+    """What PUT/PATCH change. The origin and the source stay as created."""
+
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    owner = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=ACTIVE_USERS,
+        required=False,
+        allow_null=True,
+        help_text="Username of an active member of the item's team.",
+    )
+
+    class Meta:
+        model = ActionItem
+        fields = ACTION_ITEM_WRITE_FIELDS
+        extra_kwargs = {"due_date": {"help_text": "Not in the past (an existing date may stay)."}}
+
+
+class ActionItemCreateSerializer(ActionItemUpdateSerializer):
+    """A new action item. Link it to the record it comes from with one of the id fields (`incident`,
+    `postmortem`, `review_answer`, `game_day`, `game_day_finding`); the origin follows from the link."""
+
+    origin = serializers.ChoiceField(
+        choices=ActionItem.Origin.choices,
+        required=False,
+        help_text="Derived from the link; when given it must agree with it. Without a link: default other.",
+    )
+
+    class Meta(ActionItemUpdateSerializer.Meta):
+        fields = [*ActionItemUpdateSerializer.Meta.fields, "origin"]
+        extra_kwargs = {"due_date": {"help_text": "Not in the past."}}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for kind in sources.kinds():
+            fields[kind.name] = serializers.IntegerField(
+                required=False,
+                allow_null=True,
+                min_value=1,
+                help_text=f"Id of the {kind.label.lower()} the item comes from (origin {kind.origin}).",
+            )
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Turn the link ids into records the caller may see (a hidden id answers like a missing one)."""
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        links = {k.name: attrs.pop(k.name) for k in sources.kinds() if attrs.get(k.name) is not None}
+        for kind in sources.kinds():
+            attrs.pop(kind.name, None)
+        incident_id = links.pop("incident", None)
+        if len(links) > 1:
+            raise serializers.ValidationError({name: "Link one record only." for name in links})
+        if incident_id is not None:
+            attrs["incident"] = sources.resolve(user=user, name="incident", pk=incident_id)
+        for name, pk in links.items():
+            attrs["source"] = sources.resolve(user=user, name=name, pk=pk)
+        return attrs

@@ -13,6 +13,7 @@ from rest_framework.serializers import BaseSerializer
 
 from incidents import selectors, services
 from incidents.api.serializers import (
+    ActionItemCreateSerializer,
     ActionItemSerializer,
     ActionItemUpdateSerializer,
     IncidentSerializer,
@@ -364,8 +365,13 @@ class PostmortemViewSet(
 
 
 class ActionItemViewSet(viewsets.ModelViewSet):
-    """Action items from every origin (incidents, postmortems, readiness reviews, game days)."""
+    """Action items from every origin (incidents, postmortems, readiness reviews, game days).
 
+    Create with one link to the record the item comes from; the origin follows from it. The owner must
+    be a member of the item's team and the due date not in the past (400 with field messages).
+    """
+
+    serializer_class = ActionItemSerializer
     filterset_class = ActionItemFilterSet
     permission_classes = [TeamRolePermission]
     required_actions = {**READ, **WRITE, "destroy": Action.DELETE}
@@ -375,28 +381,25 @@ class ActionItemViewSet(viewsets.ModelViewSet):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.action_item_list(user=self.request.user)  # type: ignore[arg-type]
 
-    def get_serializer_class(self):  # type: ignore[no-untyped-def]
-        if self.action in ("update", "partial_update"):
-            return ActionItemUpdateSerializer
-        return ActionItemSerializer
+    def _respond(self, item: ActionItem, code: int = status.HTTP_200_OK) -> Response:
+        item = self.get_queryset().get(pk=item.pk)
+        return Response(ActionItemSerializer(item, context=self.get_serializer_context()).data, status=code)
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
-        data: dict[str, Any] = dict(serializer.validated_data)  # type: ignore[arg-type]
-        permissions.check_create(self.request.user, ActionItem, [data["team"].pk])
-        if data.get("incident") is not None:
-            data["incident"] = permissions.get_for(self.request.user, Incident, pk=data["incident"].pk)
-        status_value = data.pop("status", ActionItem.Status.OPEN)
-        reason = data.pop("wont_do_reason", "")
-        item = services.action_item_create(actor=self.request.user, **data)  # type: ignore[arg-type]
-        if status_value != item.status:
-            item = services.action_item_set_status(
-                item=item, actor=self.request.user, status=status_value, reason=reason
-            )  # type: ignore[arg-type]
-        serializer.instance = item
+    @extend_schema(request=ActionItemCreateSerializer, responses={201: ActionItemSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = ActionItemCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        item = services.action_item_create(actor=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return self._respond(item, status.HTTP_201_CREATED)
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
-        item: ActionItem = serializer.instance  # type: ignore[assignment]
-        data: dict[str, Any] = serializer.validated_data  # type: ignore[assignment]
-        if "team" in data and data["team"].pk != item.team_id:
-            permissions.check_create(self.request.user, ActionItem, [data["team"].pk])
-        serializer.instance = services.action_item_update(item=item, actor=self.request.user, data=data)  # type: ignore[arg-type]
+    @extend_schema(request=ActionItemUpdateSerializer, responses=ActionItemSerializer)
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        item = self.get_object()
+        serializer = ActionItemUpdateSerializer(item, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        item = services.action_item_update(item=item, actor=request.user, data=dict(serializer.validated_data))  # type: ignore[arg-type]
+        return self._respond(item)
+
+    @extend_schema(request=ActionItemUpdateSerializer, responses=ActionItemSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)

@@ -163,5 +163,7 @@ class ImportResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     refused = RefusedRecordSerializer(many=True)
-    warnings = RefusedRecordSerializer(many=True, help_text="Notes about records that were imported.")
+    warnings = RefusedRecordSerializer(
+        many=True, help_text="Notes about records that were imported, e.g. something left out (file, line, message)."
+    )
     summary = serializers.CharField()

@@ -224,8 +224,8 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
         """Import uploaded postmortem files. You may add postmortems only for teams you belong to (admins: any).
 
         Answers 200 with created/updated counts, the refused records (file, line, message) and warnings about
-        imported ones (same shape); 400 when the upload itself is unusable (no file, a bad option, too many
-        files or a file too large).
+        imported ones in the same shape (e.g. an action item's unknown owner, left unassigned); 400 when the
+        upload itself is unusable (no file, a bad option, too many files or a file too large).
         """
         data = {
             key: request.data.getlist(key) if key.startswith(("files", "map_")) else request.data[key]

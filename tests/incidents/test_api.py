@@ -335,19 +335,25 @@ def test_action_item_crud_and_permissions(api_as, teammate, outsider, owner, inc
 
 
 def test_action_item_of_an_invisible_incident_cannot_be_created(api_as, outsider, restricted_incident):
-    response = api_as(outsider).post(
-        ACTIONS, {"title": "x", "team": "search", "origin": "incident", "incident": restricted_incident.pk}
-    )
-    assert response.status_code == 404
+    def create(incident_id):
+        body = {"title": "x", "team": "search", "origin": "incident", "incident": incident_id}
+        return api_as(outsider).post(ACTIONS, body)
+
+    hidden, missing = create(restricted_incident.pk), create(restricted_incident.pk + 1000)
+    assert hidden.status_code == missing.status_code == 400
+    assert hidden.json()["error"]["fields"]["incident"] == [f"No incident with id {restricted_incident.pk}."]
+    assert missing.json()["error"]["fields"]["incident"] == [f"No incident with id {restricted_incident.pk + 1000}."]
     assert not ActionItem.objects.exists()
 
 
 def test_action_item_api_filters(api_as, teammate, owner, team, other_team, outsider, named, restricted_incident):
     late = timezone.localdate() - timedelta(days=1)
-    services.action_item_create(actor=owner, team=team, title="Late", origin="review", due_date=late, owner=owner)
+    services.action_item_create(
+        actor=owner, team=team, title="Late", origin="review", due_date=late, owner=owner, allow_past_due=True
+    )
     services.action_item_create(actor=outsider, team=other_team, title="Other", origin="game_day")
     services.action_item_create(
-        actor=named, team=other_team, title="Secret", origin="incident", incident=restricted_incident
+        actor=None, team=other_team, title="Secret", origin="incident", incident=restricted_incident
     )
     client = api_as(teammate)
 

@@ -17,7 +17,15 @@ def items(team, other_team, owner, teammate, outsider):
     late = timezone.localdate() - timedelta(days=3)
     make = services.action_item_create
     return {
-        "mine": make(actor=owner, team=team, title="Rotate keys", origin="incident", owner=teammate, due_date=late),
+        "mine": make(
+            actor=owner,
+            team=team,
+            title="Rotate keys",
+            origin="incident",
+            owner=teammate,
+            due_date=late,
+            allow_past_due=True,
+        ),
         "team": make(actor=owner, team=team, title="Write runbook", origin="review", owner=owner),
         "other": make(actor=outsider, team=other_team, title="Tune ranker", origin="game_day", owner=outsider),
     }

@@ -233,8 +233,14 @@ def test_exercises_in_browser(client_as, owner, outsider, review):
     game_day = GameDay.objects.get()
     client_as(owner).post(f"{base}game-days/{game_day.pk}/findings/", {"description": "Alert fired late"})
     finding = game_day.findings.get()
-    client_as(owner).post(f"{base}findings/{finding.pk}/action/")
-    assert ActionItem.objects.get().origin == ActionItem.Origin.GAME_DAY
+    form_url = f"/actions/new/?game_day_finding={finding.pk}"
+    form = client_as(owner).get(form_url).content.decode()
+    assert 'value="Alert fired late"' in form and f'name="game_day_finding" value="{finding.pk}"' in form
+    data = {"title": "Alert fired late", "team": review.team.pk, "priority": "p2", "game_day_finding": finding.pk}
+    response = client_as(owner).post("/actions/new/", data)
+    assert response.status_code == 303 and response["Location"] == finding.get_absolute_url()
+    item = ActionItem.objects.get()
+    assert (item.origin, item.source) == (ActionItem.Origin.GAME_DAY, finding)
     page = client_as(outsider).get(base).content.decode()
     assert "Primary DB lost" in page and "Alert fired late" in page
 
