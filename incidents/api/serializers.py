@@ -6,6 +6,7 @@ from incidents.models import (
     ActionItem,
     Incident,
     Postmortem,
+    PostmortemApproval,
     PostmortemComment,
     PostmortemRevision,
     Severity,
@@ -124,11 +125,26 @@ class PostmortemContentSerializer(serializers.ModelSerializer):
         ]
 
 
+class PostmortemApprovalSerializer(serializers.ModelSerializer):
+    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    current = serializers.SerializerMethodField(help_text="Approves the current version (only these count).")
+
+    class Meta:
+        model = PostmortemApproval
+        fields = ["reviewer", "version", "current", "created_at"]
+        read_only_fields = fields
+
+    def get_current(self, obj: PostmortemApproval) -> bool:
+        return obj.version == obj.postmortem.version
+
+
 class PostmortemSerializer(PostmortemContentSerializer):
     incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
     incident_title = serializers.CharField(source="incident.title", read_only=True)
     owner = serializers.SlugRelatedField(slug_field="username", queryset=ACTIVE_USERS, required=False, allow_null=True)
     reviewers = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    approvals = PostmortemApprovalSerializer(many=True, read_only=True)
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -143,9 +159,12 @@ class PostmortemSerializer(PostmortemContentSerializer):
             "is_overdue",
             "owner",
             "reviewers",
+            "approvals",
             *PostmortemContentSerializer.Meta.fields,
             "submitted_at",
             "published_at",
+            "published_by",
+            "publish_confirmed",
             "version",
             "created_at",
             "updated_at",
@@ -157,6 +176,8 @@ class PostmortemSerializer(PostmortemContentSerializer):
             "due_date",
             "submitted_at",
             "published_at",
+            "published_by",
+            "publish_confirmed",
             "version",
             "created_at",
             "updated_at",
@@ -165,6 +186,17 @@ class PostmortemSerializer(PostmortemContentSerializer):
 
 class PostmortemSubmitSerializer(serializers.Serializer):
     reviewers = serializers.SlugRelatedField(slug_field="username", queryset=ACTIVE_USERS, many=True)
+
+
+class PostmortemPublishSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text="Publish despite unresolved comments or no action item (recorded in `publish_confirmed`).",
+    )
+
+
+class PostmortemCommentResolveSerializer(serializers.Serializer):
+    resolved = serializers.BooleanField(default=True, help_text="False reopens the comment.")
 
 
 class PostmortemRestoreSerializer(serializers.Serializer):
@@ -182,11 +214,12 @@ class PostmortemRevisionSerializer(serializers.ModelSerializer):
 
 class PostmortemCommentSerializer(serializers.ModelSerializer):
     author = UserSummarySerializer(read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = PostmortemComment
-        fields = ["id", "section", "body", "author", "created_at"]
-        read_only_fields = ["id", "author", "created_at"]
+        fields = ["id", "section", "body", "author", "created_at", "resolved_at", "resolved_by"]
+        read_only_fields = ["id", "author", "created_at", "resolved_at", "resolved_by"]
 
 
 class ActionItemSerializer(serializers.ModelSerializer):

@@ -308,8 +308,10 @@ def test_workflow_draft_review_published(postmortem, owner, leader):
     postmortem = services.postmortem_return_to_draft(postmortem=postmortem, actor=owner)
     assert postmortem.status == Postmortem.Status.DRAFT
     services.postmortem_submit(postmortem=postmortem, actor=owner, reviewers=[leader])
-    postmortem = services.postmortem_publish(postmortem=postmortem, actor=owner)
+    services.postmortem_approve(postmortem=postmortem, actor=leader)
+    postmortem = services.postmortem_publish(postmortem=postmortem, actor=owner, confirm=True)
     assert postmortem.status == Postmortem.Status.PUBLISHED and postmortem.published_at is not None
+    assert postmortem.published_by == owner
 
 
 def test_publishing_needs_a_summary(postmortem, owner, leader):
