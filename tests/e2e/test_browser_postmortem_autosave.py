@@ -43,11 +43,15 @@ def test_typing_autosave_then_save_at_once_is_no_conflict(page_as, live_server, 
     assert held, "autosave went out after typing"
     assert Postmortem.objects.get(pk=draft.pk).version == 2, "and the server saved it"
     page.type("#id_summary", " Then the database fell over.")
+    saves = []
+    page.on("request", lambda r: saves.append(r) if r.method == "POST" and r.url.endswith("/edit/") else None)
     page.click("button:text('Save')")  # at once, while the autosave is still on its way back
     page.wait_for_timeout(300)
+    assert saves == [], "Save waits for the autosave's answer: one save at a time"
     release()
     page.wait_for_url(f"{live_server.url}/postmortems/{draft.pk}/")
     assert "Someone saved" not in page.content()
+    assert "version=2" in saves[0].post_data, "Save carried the version the autosave got back"
     stored = Postmortem.objects.get(pk=draft.pk)
     assert stored.summary == "The cache expired. Then the database fell over."
     assert [r.note for r in stored.revisions.order_by("version")] == ["started", "autosave", ""]

@@ -233,7 +233,9 @@ def test_workflow_over_the_api(api_as, owner, teammate, leader, outsider, postmo
     assert api_as(outsider).get(_url(postmortem)).status_code == 200
     assert [c["body"] for c in api_as(outsider).get(_url(postmortem, "comments/")).json()] == ["Looks good"]
     response = api_as(owner).post(_url(postmortem, "return-to-draft/"))
-    assert response.status_code == 409 and "published; it does not go back to draft" in response.json()["error"]["message"]
+    assert (
+        response.status_code == 409 and "published; it does not go back to draft" in response.json()["error"]["message"]
+    )
 
 
 @pytest.mark.parametrize("persona,count", [("owner", 1), ("leader", 1), ("outsider", 0)])

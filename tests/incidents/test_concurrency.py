@@ -77,3 +77,29 @@ def test_concurrent_saves_of_one_version_let_exactly_one_win(owner, incident):
     postmortem.refresh_from_db()
     assert postmortem.version == 2 and postmortem.summary in {"A", "B"}
     assert postmortem.revisions.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_autosave_and_a_save_of_the_same_text_at_the_same_time_do_not_conflict(owner, incident):
+    """The race users hit: autosave and Save of identical text, both from version 1, at the same moment.
+    The second waits on the row lock and finds its text already stored: a no-op, not a conflict."""
+    postmortem = services.postmortem_start(incident=incident, actor=owner)
+    barrier = threading.Barrier(2, timeout=10)
+    notes = iter(["autosave", ""])
+
+    def save():
+        note = next(notes)
+        stale_copy = Postmortem.objects.get(pk=postmortem.pk)
+        barrier.wait()
+        try:
+            saved = services.postmortem_save(
+                postmortem=stale_copy, actor=owner, data={"summary": "Same text"}, expected_version=1, note=note
+            )
+        except services.StaleVersion:
+            return "stale"
+        return saved.version
+
+    results, errors = _race(save)
+    assert not errors, errors
+    assert results == [2, 2], "both answer with the stored version; neither is a conflict"
+    assert Postmortem.objects.get(pk=postmortem.pk).revisions.count() == 2
