@@ -401,6 +401,14 @@ def _title(postmortem: Postmortem) -> str:
     return Truncator(postmortem.incident.title).chars(120)
 
 
+def _tell(
+    recipients: Iterable[User | None], kind: str, postmortem: Postmortem, actor: User, text: str, anchor: str = ""
+) -> None:
+    """Notify people about the postmortem (the actor and anyone who may not read it are skipped)."""
+    link = postmortem.get_absolute_url() + (f"#{anchor}" if anchor else "")
+    notify(recipients=recipients, kind=kind, subject=postmortem, text=text, link=link, actor=actor)
+
+
 @transaction.atomic
 def postmortem_submit(*, postmortem: Postmortem, actor: User, reviewers: Iterable[User]) -> Postmortem:
     """Draft -> in review, naming the reviewers (not the author); each reviewer is notified."""
@@ -418,13 +426,12 @@ def postmortem_submit(*, postmortem: Postmortem, actor: User, reviewers: Iterabl
             {"reviewers": f"Not allowed to read this restricted incident: {', '.join(blind)}. Add them to its "
              "access list first, or name someone else."}
         )  # fmt: skip
-    notify(
-        recipients=reviewers,
-        kind=Notification.Kind.POSTMORTEM_REVIEW_REQUESTED,
-        subject=postmortem,
-        text=f"{actor.display_name} asked you to review the postmortem of “{_title(postmortem)}”.",
-        link=postmortem.get_absolute_url(),
-        actor=actor,
+    _tell(
+        reviewers,
+        Notification.Kind.POSTMORTEM_REVIEW_REQUESTED,
+        postmortem,
+        actor,
+        f"{actor.display_name} asked you to review the postmortem of “{_title(postmortem)}”.",
     )
     return postmortem
 
@@ -436,11 +443,13 @@ def postmortem_return_to_draft(*, postmortem: Postmortem, actor: User) -> Postmo
 
 
 @transaction.atomic
-def postmortem_approve(*, postmortem: Postmortem, actor: User) -> PostmortemApproval:
+def postmortem_approve(*, postmortem: Postmortem, actor: User, version: int | None = None) -> PostmortemApproval:
     """A named reviewer (not the author) approves the current version; the author is notified.
 
-    Approving the same version again changes nothing. The row lock orders this with saves and
-    publishing, so the version approved is the version the reviewer was shown or a newer one is refused.
+    `version` is the version the reviewer read (the page and API clients send it): when someone saved
+    a newer one since, the approval is refused (`stale_version`), so nobody approves text they did not
+    see. The row lock orders this with saves and publishing. Approving the same version again is one
+    approval.
     """
     locked = Postmortem.objects.select_for_update().get(pk=postmortem.pk)
     if not permissions.can_view(actor, locked):
@@ -451,17 +460,21 @@ def postmortem_approve(*, postmortem: Postmortem, actor: User) -> PostmortemAppr
         raise PermissionDenied("You wrote this postmortem: a named reviewer approves it, not its author.")
     if not locked.reviewers.filter(pk=actor.pk).exists():
         raise PermissionDenied("Only the named reviewers approve this postmortem.")
+    if version is not None and version != locked.version:
+        raise ValidationError(
+            f"Version {locked.version} was saved after the version {version} you read: read it, then approve.",
+            code="stale_version",
+        )
     approval, created = PostmortemApproval.objects.get_or_create(
         postmortem=locked, reviewer=actor, version=locked.version
     )
     if created:
-        notify(
-            recipients=[locked.owner],
-            kind=Notification.Kind.POSTMORTEM_APPROVED,
-            subject=locked,
-            text=f"{actor.display_name} approved version {locked.version} of the postmortem of “{_title(locked)}”.",
-            link=locked.get_absolute_url(),
-            actor=actor,
+        _tell(
+            [locked.owner],
+            Notification.Kind.POSTMORTEM_APPROVED,
+            locked,
+            actor,
+            f"{actor.display_name} approved version {locked.version} of the postmortem of “{_title(locked)}”.",
         )
     return approval
 
@@ -615,14 +628,14 @@ def postmortem_comment_add(*, postmortem: Postmortem, actor: User, body: str, se
     comment.full_clean()
     comment.save()
     where = f" on {comment.get_section_display()}" if section else ""
-    notify(
-        recipients=[postmortem.owner],
-        kind=Notification.Kind.POSTMORTEM_COMMENTED,
-        subject=postmortem,
-        text=f"{actor.display_name} commented{where} on the postmortem of “{_title(postmortem)}”: "
+    _tell(
+        [postmortem.owner],
+        Notification.Kind.POSTMORTEM_COMMENTED,
+        postmortem,
+        actor,
+        f"{actor.display_name} commented{where} on the postmortem of “{_title(postmortem)}”: "
         f"“{Truncator(body).chars(140)}”",
-        link=f"{postmortem.get_absolute_url()}#comment-{comment.pk}",
-        actor=actor,
+        anchor=f"comment-{comment.pk}",
     )
     return comment
 

@@ -344,8 +344,12 @@ def postmortem_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def postmortem_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    """A named reviewer approves the version they read (the service checks who may)."""
-    return _workflow(request, pk, Action.VIEW, services.postmortem_approve, "Approved: the author was notified.")
+    """A named reviewer approves the version they read (the service checks who may, and that it is current)."""
+    posted = request.POST.get("version", "")
+    version = int(posted) if posted.isdigit() else None  # the page always sends the version it showed
+    return _workflow(
+        request, pk, Action.VIEW, services.postmortem_approve, "Approved: the author was notified.", version=version
+    )
 
 
 @require_POST

@@ -188,6 +188,14 @@ class PostmortemSubmitSerializer(serializers.Serializer):
     reviewers = serializers.SlugRelatedField(slug_field="username", queryset=ACTIVE_USERS, many=True)
 
 
+class PostmortemApproveSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you read; refused (409 stale_version) when a newer one was saved since.",
+    )
+
+
 class PostmortemPublishSerializer(serializers.Serializer):
     confirm = serializers.BooleanField(
         default=False,

@@ -16,6 +16,7 @@ from incidents.api.serializers import (
     ActionItemSerializer,
     ActionItemUpdateSerializer,
     IncidentSerializer,
+    PostmortemApproveSerializer,
     PostmortemCommentResolveSerializer,
     PostmortemCommentSerializer,
     PostmortemContentSerializer,
@@ -246,8 +247,8 @@ class PostmortemViewSet(
 
     def _workflow(self, func: Any, **kwargs: Any) -> Response:
         """Run a review step. Refusals say why: 400 with fields for bad input, 409 with the refusal's code
-        (`invalid_transition`, `approvals_required`, `open_points`, `confirmation_required`) and every
-        reason in `reasons`, 403 with the reason when the caller may not take the step."""
+        (`invalid_transition`, `stale_version`, `approvals_required`, `open_points`, `confirmation_required`)
+        and every reason in `reasons`, 403 with the reason when the caller may not take the step."""
         postmortem = self.get_object()
         try:
             result = func(postmortem=postmortem, actor=self.request.user, **kwargs)
@@ -278,18 +279,20 @@ class PostmortemViewSet(
         return self._workflow(services.postmortem_return_to_draft)
 
     @extend_schema(
-        request=None,
+        request=PostmortemApproveSerializer,
         responses={
             200: PostmortemSerializer,
             403: OpenApiResponse(description="Not a named reviewer, or the author"),
-            409: OpenApiResponse(description="Not in review"),
+            409: OpenApiResponse(description="Not in review, or `stale_version`"),
         },
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         """A named reviewer (not the author) approves the current version; the author is notified.
         A later content change needs a new approval."""
-        return self._workflow(services.postmortem_approve)
+        serializer = PostmortemApproveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._workflow(services.postmortem_approve, version=serializer.validated_data.get("version"))  # type: ignore[union-attr]
 
     @extend_schema(
         request=PostmortemPublishSerializer,

@@ -2,19 +2,9 @@
 
 import pytest
 
-from incidents import services
-from incidents.defaults import ensure_factor_categories, ensure_severities
 from incidents.models import Postmortem
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def draft(team, owner):
-    severities = ensure_severities()
-    ensure_factor_categories()
-    incident = services.incident_create(actor=owner, team=team, title="Login errors", severity=severities[3])
-    return services.postmortem_start(incident=incident, actor=owner)
 
 
 def _hold_autosave_responses(page):

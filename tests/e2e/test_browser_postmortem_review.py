@@ -3,19 +3,10 @@
 import pytest
 
 from incidents import services
-from incidents.defaults import ensure_factor_categories, ensure_severities
 from incidents.models import Postmortem
 from notifications.models import Notification
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def draft(team, owner):
-    severities = ensure_severities()
-    ensure_factor_categories()
-    incident = services.incident_create(actor=owner, team=team, title="Login errors", severity=severities[3])
-    return services.postmortem_start(incident=incident, actor=owner)
 
 
 def test_the_reviewer_picker_filters_and_works_from_the_keyboard(page_as, live_server, owner, teammate, leader, draft):

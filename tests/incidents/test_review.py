@@ -115,6 +115,16 @@ def test_a_content_change_after_approval_needs_a_new_approval(in_review, owner, 
     assert list(PostmortemApproval.objects.values_list("version", flat=True)) == [2, 3], "both kept as a record"
 
 
+def test_approving_a_version_that_is_no_longer_current_is_refused(in_review, owner, leader):
+    services.postmortem_save(postmortem=in_review, actor=owner, data={"summary": "New"}, expected_version=2)
+    with pytest.raises(ValidationError) as exc:
+        services.postmortem_approve(postmortem=in_review, actor=leader, version=2)
+    assert _codes(exc) == ["stale_version"]
+    assert "Version 3 was saved after the version 2 you read" in exc.value.messages[0]
+    assert not PostmortemApproval.objects.exists()
+    assert services.postmortem_approve(postmortem=in_review, actor=leader, version=3).version == 3
+
+
 def test_approving_the_same_version_twice_is_one_approval(in_review, leader):
     first = services.postmortem_approve(postmortem=in_review, actor=leader)
     assert services.postmortem_approve(postmortem=in_review, actor=leader) == first
@@ -233,9 +243,13 @@ def test_the_page_shows_approvals_and_what_publishing_still_needs(client_as, in_
     reviewer_page = _detail(client_as(leader), in_review)
     assert "Approve version 2</button>" in reviewer_page and ">Publish</button>" not in reviewer_page
     approve = reverse("incidents:postmortem-approve", args=[in_review.pk])
-    assert "Approved: the author was notified." in _post_and_follow(client_as(leader), approve)
+    assert 'name="version" value="2"' in reviewer_page
+    services.postmortem_save(postmortem=in_review, actor=owner, data={"summary": "Newer"}, expected_version=2)
+    body = _post_and_follow(client_as(leader), approve, {"version": "2"})
+    assert "Version 3 was saved after the version 2 you read: read it, then approve." in body
+    assert "Approved: the author was notified." in _post_and_follow(client_as(leader), approve, {"version": "3"})
     body = _detail(client_as(owner), in_review)
-    assert "Approved version 2" in body and "Before publishing" in body
+    assert "Approved version 3" in body and "Before publishing" in body
     assert "No action item follows up on it." in body and 'name="confirm"' in body
     assert 'disabled aria-disabled="true">Publish' not in body
 
@@ -298,7 +312,9 @@ def test_api_approve_and_publish_give_clear_reasons(api_as, in_review, owner, te
     error = response.json()["error"]
     assert response.status_code == 409 and error["code"] == "approvals_required"
     assert error["reasons"] == [{"code": "approvals_required", "message": error["message"]}]
-    response = api_as(leader).post(f"{url}approve/")
+    response = api_as(leader).post(f"{url}approve/", {"version": 1})
+    assert response.status_code == 409 and response.json()["error"]["code"] == "stale_version"
+    response = api_as(leader).post(f"{url}approve/", {"version": 2})
     assert response.status_code == 200
     assert response.json()["approvals"] == [
         {"reviewer": "erin", "version": 2, "current": True, "created_at": response.json()["approvals"][0]["created_at"]}

@@ -156,7 +156,8 @@ def test_member_submits_lead_publishes(client_as, teammate, owner, leader, postm
     publish = reverse("incidents:postmortem-publish", args=[postmortem.pk])
     assert client_as(teammate).post(publish).status_code == 403, "members do not publish"
     assert client_as(leader).post(publish).status_code == 403, "reviewers do not publish"
-    assert client_as(leader).post(reverse("incidents:postmortem-approve", args=[postmortem.pk])).status_code == 303
+    approve = reverse("incidents:postmortem-approve", args=[postmortem.pk])
+    assert client_as(leader).post(approve, {"version": 2}).status_code == 303
     assert client_as(owner).post(publish, {"confirm": "1"}).status_code == 303
     postmortem.refresh_from_db()
     assert postmortem.status == Postmortem.Status.PUBLISHED and postmortem.published_at
