@@ -8,6 +8,7 @@ from incidents.models import (
     Incident,
     OrgSettings,
     Postmortem,
+    PostmortemApproval,
     PostmortemComment,
     PostmortemRevision,
     Severity,
@@ -76,6 +77,14 @@ class RevisionInline(admin.TabularInline):
     can_delete = False
 
 
+class ApprovalInline(admin.TabularInline):
+    model = PostmortemApproval
+    extra = 0
+    fields = ["reviewer", "version", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+
 @admin.register(Postmortem)
 class PostmortemAdmin(admin.ModelAdmin):
     list_display = ["incident", "status", "required", "due_date", "owner", "published_at", "version"]
@@ -83,8 +92,8 @@ class PostmortemAdmin(admin.ModelAdmin):
     search_fields = ["incident__title", "summary"]
     autocomplete_fields = ["owner", "reviewers"]
     raw_id_fields = ["incident"]
-    readonly_fields = ["version"]
-    inlines = [RevisionInline]
+    readonly_fields = ["version", "published_by", "publish_confirmed"]
+    inlines = [ApprovalInline, RevisionInline]
 
 
 @admin.register(PostmortemRevision)
@@ -93,9 +102,15 @@ class PostmortemRevisionAdmin(admin.ModelAdmin):
     raw_id_fields = ["postmortem"]
 
 
+@admin.register(PostmortemApproval)
+class PostmortemApprovalAdmin(admin.ModelAdmin):
+    list_display = ["postmortem", "reviewer", "version", "created_at"]
+    raw_id_fields = ["postmortem", "reviewer"]
+
+
 @admin.register(PostmortemComment)
 class PostmortemCommentAdmin(admin.ModelAdmin):
-    list_display = ["postmortem", "author", "section", "created_at"]
+    list_display = ["postmortem", "author", "section", "created_at", "resolved_at"]
     raw_id_fields = ["postmortem"]
 
 

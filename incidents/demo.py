@@ -272,14 +272,12 @@ def _seed_incident(spec: dict[str, Any], org: dict[str, Any], severities: dict[i
         if pm_spec["stage"] != Postmortem.Status.DRAFT:
             reviewers = [people[p] for p in pm_spec["reviewers"]]
             postmortem = services.postmortem_submit(postmortem=postmortem, actor=actor, reviewers=reviewers)
-            services.postmortem_comment_add(
+            comment = services.postmortem_comment_add(
                 postmortem=postmortem,
                 actor=reviewers[0],
                 section="detection",
                 body="Could we say which signal would have caught this first? That tells us what to alert on.",
             )
-        if pm_spec["stage"] == Postmortem.Status.PUBLISHED:
-            postmortem = services.postmortem_publish(postmortem=postmortem, actor=people["alice"])
     for title, team_slug, owner, status, due_in_days in spec["actions"]:
         # The owner records it: the item's team is often not the commander's. Some demo items are overdue.
         item = services.action_item_create(
@@ -300,6 +298,11 @@ def _seed_incident(spec: dict[str, Any], org: dict[str, Any], severities: dict[i
                 "The bank offers no such contract; the inventory alert covers the risk." if status == "wont_do" else ""
             )
             services.action_item_set_status(item=item, actor=people[owner], status=status, reason=reason)
+    if pm_spec and pm_spec["stage"] == Postmortem.Status.PUBLISHED:
+        # The review as people do it: the author answers the comment, a reviewer approves, a lead publishes.
+        services.postmortem_comment_resolve(comment=comment, actor=actor)
+        services.postmortem_approve(postmortem=postmortem, actor=reviewers[0])
+        services.postmortem_publish(postmortem=postmortem, actor=people["alice"])
 
 
 def seed(org: dict[str, Any]) -> None:

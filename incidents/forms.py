@@ -185,10 +185,32 @@ def factors_from(formset: forms.BaseFormSet) -> list[dict[str, str]]:
     ]
 
 
+class PersonChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: models.Model) -> str:
+        user: User = obj  # type: ignore[assignment]
+        full_name = user.get_full_name()
+        return f"{full_name} ({user.username})" if full_name else user.username
+
+
 class SubmitForReviewForm(forms.Form):
-    reviewers = forms.ModelMultipleChoiceField(
-        queryset=ACTIVE_USERS, widget=forms.SelectMultiple(attrs={"size": 5}), help_text="Who should review it."
+    """Name the reviewers. The choices leave out the author (and, for a restricted incident, anyone
+    not on its access list); the service checks the same again."""
+
+    reviewers = PersonChoiceField(
+        queryset=ACTIVE_USERS,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Who should review and approve it. The author is not listed: someone else reviews.",
+        error_messages={"required": "Pick at least one reviewer."},
     )
+
+    def __init__(self, *args: Any, candidates: QuerySet[User] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if candidates is not None:
+            self.fields["reviewers"].queryset = candidates  # type: ignore[attr-defined]
+
+
+class PublishForm(forms.Form):
+    confirm = forms.BooleanField(required=False, label="Publish anyway; this confirmation is recorded")
 
 
 class CommentForm(forms.ModelForm):

@@ -362,6 +362,10 @@ def default_postmortem_template() -> dict[str, str]:
 class OrgSettings(models.Model):
     """Organization-wide incident settings: one row (pk=1), edited in the admin."""
 
+    class PublishWarnings(models.TextChoices):
+        CONFIRM = "confirm", "Ask for a confirmation (and record it)"
+        BLOCK = "block", "Refuse to publish"
+
     postmortem_due_business_days = models.PositiveSmallIntegerField(
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
@@ -376,6 +380,23 @@ class OrgSettings(models.Model):
     )
     autosave_seconds = models.PositiveSmallIntegerField(
         default=20, validators=[MinValueValidator(5), MaxValueValidator(600)], help_text="Draft autosave interval."
+    )
+    postmortem_approvals_required = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MaxValueValidator(10)],
+        help_text="Approvals a postmortem needs before it is published, from named reviewers other than its author "
+        "(approvals of the current version only).",
+    )
+    postmortem_author_may_publish_alone = models.BooleanField(
+        default=False,
+        help_text="Let an author publish their own postmortem without anyone else's approval (matters only when "
+        "no approvals are required).",
+    )
+    postmortem_publish_warnings = models.CharField(
+        max_length=16,
+        choices=PublishWarnings.choices,
+        default=PublishWarnings.CONFIRM,
+        help_text="Publishing with unresolved comments or without an action item: ask for a confirmation, or refuse.",
     )
 
     class Meta:
@@ -474,6 +495,12 @@ class Postmortem(TimeStampedModel):
 
     submitted_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    publish_confirmed = models.JSONField(
+        default=list, blank=True, help_text="Warnings the publisher confirmed (unresolved comments, no action item)."
+    )
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every save (optimistic locking).")
 
     objects = VisibleQuerySet.as_manager()
@@ -498,6 +525,11 @@ class Postmortem(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("incidents:postmortem-detail", kwargs={"pk": self.pk})
+
+    @property
+    def author_id(self) -> int | None:
+        """The author, for the review rules, is the owner: the person who drives the write-up."""
+        return self.owner_id
 
     @property
     def is_overdue(self) -> bool:
@@ -556,8 +588,20 @@ class PostmortemRevision(models.Model):
         return f"{self.postmortem_id} v{self.version}"
 
 
+_POSTMORTEM_PART_POLICY = {
+    "team_path": ("postmortem__incident__team", "postmortem__incident__services__team"),
+    "restricted_field": "postmortem__incident__restricted",
+    "named_path": "postmortem__incident__access_list",
+    "draft": lambda: ~Q(postmortem__status=Postmortem.Status.PUBLISHED),
+    "draft_readers_path": "postmortem__reviewers",
+}
+
+
 class PostmortemComment(models.Model):
-    """A reviewer's (or anyone's who can read it) comment on the document, optionally on one section."""
+    """A reviewer's (or anyone's who can read it) comment on the document, optionally on one section.
+
+    A comment stays open until someone resolves it; publishing with open comments needs a confirmation.
+    """
 
     postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -566,21 +610,50 @@ class PostmortemComment(models.Model):
     )
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = VisibleQuerySet.as_manager()
-    access = AccessPolicy(
-        team_path=("postmortem__incident__team", "postmortem__incident__services__team"),
-        restricted_field="postmortem__incident__restricted",
-        named_path="postmortem__incident__access_list",
-        draft=lambda: ~Q(postmortem__status=Postmortem.Status.PUBLISHED),
-        draft_readers_path="postmortem__reviewers",
-    )
+    access = AccessPolicy(**_POSTMORTEM_PART_POLICY)
 
     class Meta:
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"Comment by {self.author} on {self.postmortem_id}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
+
+
+class PostmortemApproval(models.Model):
+    """A named reviewer approved one version of the document.
+
+    Approvals are per version: a later content save (a new version) leaves the approval in place
+    as a record but it no longer counts towards publishing until the reviewer approves again.
+    """
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="approvals")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField(help_text="The version the reviewer approved.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = VisibleQuerySet.as_manager()
+    access = AccessPolicy(**_POSTMORTEM_PART_POLICY)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["postmortem", "reviewer", "version"], name="postmortem_approval_once_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} approved {self.postmortem_id} v{self.version}"
 
 
 # --- idempotent creation ---------------------------------------------------------------------

@@ -60,12 +60,21 @@ def postmortem_get_for(*, user: User, pk: int, action: str = permissions.Action.
     return permissions.get_for(user, queryset, action, pk=pk)
 
 
+def reviewer_candidates(*, postmortem: Postmortem) -> QuerySet[User]:
+    """Who the reviewer picker offers: active people other than the author; for a restricted
+    incident, the people on its access list (the submit service checks `can_view` for each anyway)."""
+    people = User.objects.filter(is_active=True).exclude(pk=postmortem.author_id)
+    if postmortem.incident.restricted:
+        people = people.filter(pk__in=postmortem.incident.access_list.values("pk"))
+    return people.order_by("first_name", "last_name", "username")
+
+
 def revisions_for(*, postmortem: Postmortem) -> QuerySet[PostmortemRevision]:
     return postmortem.revisions.select_related("author")
 
 
 def comments_for(*, postmortem: Postmortem) -> QuerySet[PostmortemComment]:
-    return postmortem.comments.select_related("author")
+    return postmortem.comments.select_related("author", "resolved_by")
 
 
 def action_item_list(*, user: User) -> QuerySet[ActionItem]:

@@ -1,22 +1,26 @@
 """Writes for incidents, postmortems and action items.
 
-`incident_update` and the action item services check the actor's permission themselves (a None actor
-is the system: commands, importers run by an operator, demo data); for the others callers check
-permissions first (views, viewsets).
+`incident_update`, the action item services and the postmortem review steps (submit, return,
+approve, publish, comments) check the actor's permission themselves (a None actor is the system:
+commands, importers run by an operator, demo data; the review steps refuse it); for the others callers
+check permissions first (views, viewsets).
 
 Every state change is recorded: incident status and severity changes (and the postmortem a
-resolution creates) as timeline entries, every postmortem save as a revision.
+resolution creates) as timeline entries, every postmortem save as a revision, approvals as rows, and
+what a publisher confirmed on the postmortem.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from incidents.models import (
     SECTION_FIELDS,
@@ -25,6 +29,7 @@ from incidents.models import (
     Incident,
     OrgSettings,
     Postmortem,
+    PostmortemApproval,
     PostmortemComment,
     PostmortemRevision,
     Severity,
@@ -32,10 +37,13 @@ from incidents.models import (
     TimelineEntry,
     add_business_days,
 )
+from notifications.models import Notification
+from notifications.services import notify
 from opsx.hooks import emit
 from opsx.services import model_update
 from teams import permissions
 from teams.models import Membership, System, Team, User
+from teams.permissions import Action
 
 INCIDENT_FIELDS = [
     "title",
@@ -361,25 +369,47 @@ def postmortem_ensure_required(*, incident: Incident, actor: User | None) -> Pos
     return postmortem
 
 
+def _saved_since_only_by(current: Postmortem, actor: User | None, expected_version: int) -> bool:
+    """Were all versions after `expected_version` saved by `actor` (their own autosave, another tab)?"""
+    if actor is None or not 0 < expected_version < current.version:
+        return False
+    later = PostmortemRevision.objects.filter(postmortem=current, version__gt=expected_version)
+    return not later.exclude(author=actor).exists()
+
+
 @transaction.atomic
 def postmortem_save(
-    *, postmortem: Postmortem, actor: User | None, data: dict[str, Any], expected_version: int | None, note: str = ""
+    *,
+    postmortem: Postmortem,
+    actor: User | None,
+    data: dict[str, Any],
+    expected_version: int | None,
+    note: str = "",
+    over_own_saves: bool = False,
 ) -> Postmortem:
-    """Save document content if `expected_version` is still current; raises StaleVersion otherwise.
+    """Save document content made from `expected_version`; raises StaleVersion when it is not current.
 
-    The conditional UPDATE (`WHERE version = expected`) makes two concurrent saves of the same
-    version impossible to both win. Saving identical content is a no-op (no new version).
-    `expected_version` None means any version (`If-Match: *`): the row is locked and saved over.
+    - Content equal to what is stored is a no-op (no new version), whatever version the caller
+      started from: an autosave and a Save of the same text never conflict.
+    - With `over_own_saves` (the browser editor), versions saved since `expected_version` by the
+      actor alone (their own autosave, another tab) are no conflict either: the editor holds their
+      newest text, and it is saved on top. Only another person's save in between is.
+    - `expected_version` None means any version (`If-Match: *`): saved over whatever is stored.
+    - Otherwise a newer version is StaleVersion, and nothing is written (the API's If-Match).
+
+    The row is locked (SELECT ... FOR UPDATE), so concurrent saves are judged one after the other
+    against what the first one stored; the UPDATE stays conditional (`WHERE version = n`) so two
+    writers can never both win.
     """
-    current = (Postmortem.objects.select_for_update() if expected_version is None else Postmortem.objects).get(
-        pk=postmortem.pk
-    )
+    current = Postmortem.objects.select_for_update().get(pk=postmortem.pk)
     expected_version = current.version if expected_version is None else expected_version
     values = {name: data[name] for name in CONTENT_FIELDS if name in data}
     if all(getattr(current, name) == value for name, value in values.items()):
         return current
     if current.version != expected_version:
-        raise StaleVersion(current)
+        if not (over_own_saves and _saved_since_only_by(current, actor, expected_version)):
+            raise StaleVersion(current)
+        expected_version = current.version
     candidate = Postmortem.objects.get(pk=postmortem.pk)
     for name, value in values.items():
         setattr(candidate, name, value)
@@ -411,51 +441,295 @@ def postmortem_restore(
     )
 
 
-def _transition(postmortem: Postmortem, *, source: str, **values: Any) -> Postmortem:
+# --- the review workflow: draft -> in review -> published ----------------------------------------
+
+_S = Postmortem.Status
+# Why a step cannot be taken from the state the postmortem is in (the real reason, not "reload").
+_STATE_REASONS: dict[tuple[str, str], str] = {
+    ("submit", _S.IN_REVIEW): "This postmortem is already in review.",
+    ("submit", _S.PUBLISHED): "This postmortem is published; it does not go back to review.",
+    ("return", _S.DRAFT): "This postmortem is already a draft.",
+    ("return", _S.PUBLISHED): "This postmortem is published; it does not go back to draft.",
+    ("approve", _S.DRAFT): "This postmortem is a draft: it can be approved once it is sent for review.",
+    ("approve", _S.PUBLISHED): "This postmortem is already published.",
+    ("publish", _S.DRAFT): "This postmortem is still a draft: send it for review before publishing it.",
+    ("publish", _S.PUBLISHED): "This postmortem is already published.",
+}
+_STEP_SOURCE = {"submit": _S.DRAFT, "return": _S.IN_REVIEW, "approve": _S.IN_REVIEW, "publish": _S.IN_REVIEW}
+
+
+def _state_error(step: str, status: str) -> ValidationError:
+    return ValidationError(_STATE_REASONS[(step, status)], code="invalid_transition")
+
+
+def _transition(postmortem: Postmortem, *, step: str, **values: Any) -> Postmortem:
+    """Move the postmortem with a conditional UPDATE from the state `step` starts in."""
+    source = _STEP_SOURCE[step]
     updated = Postmortem.objects.filter(pk=postmortem.pk, status=source).update(**values, updated_at=timezone.now())
     if updated != 1:
-        raise ValidationError(
-            f"This postmortem is no longer {Postmortem.Status(source).label.lower()}; reload to see its state."
-        )
+        raise _state_error(step, Postmortem.objects.values_list("status", flat=True).get(pk=postmortem.pk))
     postmortem.refresh_from_db()
     return postmortem
 
 
+def _title(postmortem: Postmortem) -> str:
+    return Truncator(postmortem.incident.title).chars(120)
+
+
+def _tell(
+    recipients: Iterable[User | None], kind: str, postmortem: Postmortem, actor: User, text: str, anchor: str = ""
+) -> None:
+    """Notify people about the postmortem (the actor and anyone who may not read it are skipped)."""
+    link = postmortem.get_absolute_url() + (f"#{anchor}" if anchor else "")
+    notify(recipients=recipients, kind=kind, subject=postmortem, text=text, link=link, actor=actor)
+
+
 @transaction.atomic
-def postmortem_submit(*, postmortem: Postmortem, actor: User | None, reviewers: Iterable[User]) -> Postmortem:
-    reviewers = list(reviewers)
+def postmortem_submit(*, postmortem: Postmortem, actor: User, reviewers: Iterable[User]) -> Postmortem:
+    """Draft -> in review, naming the reviewers (not the author); each reviewer is notified."""
+    permissions.check(actor, Action.CHANGE, postmortem)
+    reviewers = list(dict.fromkeys(reviewers))
     if not reviewers:
         raise ValidationError({"reviewers": "Name at least one reviewer."})
-    postmortem = _transition(
-        postmortem, source=Postmortem.Status.DRAFT, status=Postmortem.Status.IN_REVIEW, submitted_at=timezone.now()
-    )
+    if postmortem.author_id is not None and any(r.pk == postmortem.author_id for r in reviewers):
+        raise ValidationError({"reviewers": "The author does not review their own postmortem; name someone else."})
+    postmortem = _transition(postmortem, step="submit", status=Postmortem.Status.IN_REVIEW, submitted_at=timezone.now())
     postmortem.reviewers.set(reviewers)
+    blind = [r.display_name for r in reviewers if not permissions.can_view(r, postmortem)]
+    if blind:
+        raise ValidationError(
+            {"reviewers": f"Not allowed to read this restricted incident: {', '.join(blind)}. Add them to its "
+             "access list first, or name someone else."}
+        )  # fmt: skip
+    _tell(
+        reviewers,
+        Notification.Kind.POSTMORTEM_REVIEW_REQUESTED,
+        postmortem,
+        actor,
+        f"{actor.display_name} asked you to review the postmortem of “{_title(postmortem)}”.",
+    )
     return postmortem
 
 
 @transaction.atomic
-def postmortem_return_to_draft(*, postmortem: Postmortem, actor: User | None) -> Postmortem:
-    return _transition(postmortem, source=Postmortem.Status.IN_REVIEW, status=Postmortem.Status.DRAFT)
+def postmortem_return_to_draft(*, postmortem: Postmortem, actor: User) -> Postmortem:
+    permissions.check(actor, Action.CHANGE, postmortem)
+    return _transition(postmortem, step="return", status=Postmortem.Status.DRAFT)
 
 
 @transaction.atomic
-def postmortem_publish(*, postmortem: Postmortem, actor: User | None) -> Postmortem:
+def postmortem_approve(*, postmortem: Postmortem, actor: User, version: int | None = None) -> PostmortemApproval:
+    """A named reviewer (not the author) approves the current version; the author is notified.
+
+    `version` is the version the reviewer read (the page and API clients send it): when someone saved
+    a newer one since, the approval is refused (`stale_version`), so nobody approves text they did not
+    see. The row lock orders this with saves and publishing. Approving the same version again is one
+    approval.
+    """
+    locked = Postmortem.objects.select_for_update().get(pk=postmortem.pk)
+    if not permissions.can_view(actor, locked):
+        raise PermissionDenied("You may not view this postmortem.")
+    if locked.status != Postmortem.Status.IN_REVIEW:
+        raise _state_error("approve", locked.status)
+    if actor.pk == locked.author_id:
+        raise PermissionDenied("You wrote this postmortem: a named reviewer approves it, not its author.")
+    if not locked.reviewers.filter(pk=actor.pk).exists():
+        raise PermissionDenied("Only the named reviewers approve this postmortem.")
+    if version is not None and version != locked.version:
+        raise ValidationError(
+            f"Version {locked.version} was saved after the version {version} you read: read it, then approve.",
+            code="stale_version",
+        )
+    approval, created = PostmortemApproval.objects.get_or_create(
+        postmortem=locked, reviewer=actor, version=locked.version
+    )
+    if created:
+        _tell(
+            [locked.owner],
+            Notification.Kind.POSTMORTEM_APPROVED,
+            locked,
+            actor,
+            f"{actor.display_name} approved version {locked.version} of the postmortem of “{_title(locked)}”.",
+        )
+    return approval
+
+
+@dataclass(frozen=True)
+class PublishCheck:
+    """What publishing a postmortem needs now: the one rule the page, the API and the service share.
+
+    `blockers` refuse publishing (each a ValidationError with a code: invalid_transition,
+    summary_missing, approvals_required, open_points); `warnings` (unresolved comments, no action
+    item) need the publisher's confirmation, or refuse when the settings say so.
+    """
+
+    blockers: list[ValidationError]
+    warnings: list[str]
+    warnings_block: bool
+    approvals: list[PostmortemApproval]
+    outdated: list[PostmortemApproval]
+    required: int
+
+    @property
+    def missing(self) -> int:
+        return max(self.required - len(self.approvals), 0)
+
+    @property
+    def ready(self) -> bool:
+        return not self.blockers
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return bool(self.warnings) and not self.warnings_block
+
+    @property
+    def reasons(self) -> list[str]:
+        return [message for error in self.blockers for message in error.messages]
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def postmortem_approval_state(*, postmortem: Postmortem) -> tuple[list[PostmortemApproval], list[PostmortemApproval]]:
+    """(approvals that count, latest approvals of earlier versions): from named reviewers other than the author."""
+    approvals = (
+        postmortem.approvals.filter(reviewer__in=postmortem.reviewers.all())
+        .exclude(reviewer_id=postmortem.author_id)
+        .select_related("reviewer")
+        .order_by("reviewer_id", "-version")
+    )
+    latest: dict[int, PostmortemApproval] = {}
+    for approval in approvals:
+        latest.setdefault(approval.reviewer_id, approval)
+    counting = [a for a in latest.values() if a.version == postmortem.version]
+    outdated = [a for a in latest.values() if a.version != postmortem.version]
+    return counting, outdated
+
+
+def postmortem_follow_ups(postmortem: Postmortem) -> models.QuerySet[ActionItem]:
+    """Action items that follow up on the postmortem: its incident's, or created from it."""
+    from_it = Q(source_type=ContentType.objects.get_for_model(Postmortem), source_id=postmortem.pk)
+    return ActionItem.objects.filter(Q(incident_id=postmortem.incident_id) | from_it)
+
+
+def postmortem_publish_check(*, postmortem: Postmortem, actor: User | None) -> PublishCheck:
+    org = OrgSettings.current()
+    blockers: list[ValidationError] = []
+    if postmortem.status != Postmortem.Status.IN_REVIEW:
+        blockers.append(_state_error("publish", postmortem.status))
     if not postmortem.summary.strip():
+        blockers.append(ValidationError("Write a summary before publishing.", code="summary_missing"))
+    approvals, outdated = postmortem_approval_state(postmortem=postmortem)
+    missing = org.postmortem_approvals_required - len(approvals)
+    if missing > 0:
+        needed = _plural(missing, "more approval", "more approvals")
+        message = f"It needs {needed} from a named reviewer other than the author."
+        if outdated:
+            names = ", ".join(a.reviewer.display_name for a in outdated)
+            message += f" Approved an earlier version: {names} (the text changed since)."
+        blockers.append(ValidationError(message, code="approvals_required"))
+    elif (
+        actor is not None
+        and actor.pk == postmortem.author_id
+        and not approvals
+        and not org.postmortem_author_may_publish_alone
+    ):
+        blockers.append(
+            ValidationError(
+                "You wrote this postmortem: publish it once a named reviewer has approved it.",
+                code="approvals_required",
+            )
+        )
+    warnings = []
+    open_comments = postmortem.comments.filter(resolved_at__isnull=True).count()
+    if open_comments:
+        warnings.append(f"{_plural(open_comments, 'comment is', 'comments are')} not resolved.")
+    if not postmortem_follow_ups(postmortem).exists():
+        warnings.append("No action item follows up on it.")
+    warnings_block = org.postmortem_publish_warnings == OrgSettings.PublishWarnings.BLOCK
+    if warnings_block:
+        blockers.extend(ValidationError(w, code="open_points") for w in warnings)
+    return PublishCheck(
+        blockers=blockers,
+        warnings=warnings,
+        warnings_block=warnings_block,
+        approvals=approvals,
+        outdated=outdated,
+        required=org.postmortem_approvals_required,
+    )
+
+
+@transaction.atomic
+def postmortem_publish(*, postmortem: Postmortem, actor: User, confirm: bool = False) -> Postmortem:
+    """In review -> published, when `postmortem_publish_check` finds nothing in the way.
+
+    Refusals are ValidationErrors with a code: a missing summary is a field error; the state, missing
+    approvals and (when the settings block them) open points are a list of coded errors; warnings
+    without `confirm` are `confirmation_required`. The confirmed warnings are recorded on the postmortem.
+    """
+    permissions.check(actor, Action.APPROVE, postmortem)
+    locked = Postmortem.objects.select_for_update().get(pk=postmortem.pk)
+    check = postmortem_publish_check(postmortem=locked, actor=actor)
+    state = [e for e in check.blockers if e.code == "invalid_transition"]
+    if state:
+        raise ValidationError(state)
+    if any(e.code == "summary_missing" for e in check.blockers):
         raise ValidationError({"summary": "Write a summary before publishing."})
+    if check.blockers:
+        raise ValidationError(check.blockers)
+    if check.warnings and not confirm:
+        raise ValidationError(
+            [ValidationError(f"Confirm to publish anyway: {w}", code="confirmation_required") for w in check.warnings]
+        )
     postmortem = _transition(
-        postmortem, source=Postmortem.Status.IN_REVIEW, status=Postmortem.Status.PUBLISHED, published_at=timezone.now()
+        locked,
+        step="publish",
+        status=Postmortem.Status.PUBLISHED,
+        published_at=timezone.now(),
+        published_by=actor,
+        publish_confirmed=check.warnings,
     )
     emit("postmortem_changed", postmortem=postmortem)
     return postmortem
 
 
 @transaction.atomic
-def postmortem_comment_add(
-    *, postmortem: Postmortem, actor: User | None, body: str, section: str = ""
-) -> PostmortemComment:
+def postmortem_comment_add(*, postmortem: Postmortem, actor: User, body: str, section: str = "") -> PostmortemComment:
+    """Anyone who may read the postmortem comments; the author is notified of others' comments."""
+    if not permissions.can_view(actor, postmortem):
+        raise PermissionDenied("You may not view this postmortem.")
     comment = PostmortemComment(postmortem=postmortem, author=actor, body=body, section=section)
     comment.full_clean()
     comment.save()
+    where = f" on {comment.get_section_display()}" if section else ""
+    _tell(
+        [postmortem.owner],
+        Notification.Kind.POSTMORTEM_COMMENTED,
+        postmortem,
+        actor,
+        f"{actor.display_name} commented{where} on the postmortem of “{_title(postmortem)}”: "
+        f"“{Truncator(body).chars(140)}”",
+        anchor=f"comment-{comment.pk}",
+    )
+    return comment
+
+
+@transaction.atomic
+def postmortem_comment_resolve(*, comment: PostmortemComment, actor: User, resolved: bool = True) -> PostmortemComment:
+    """Resolve (or reopen) a comment: its author or a member of the owning team may."""
+    postmortem = comment.postmortem
+    allowed = permissions.can_view(actor, postmortem) and (
+        comment.author_id == actor.pk or permissions.can(actor, Action.CHANGE, postmortem)
+    )
+    if not allowed:
+        raise PermissionDenied("Only the comment's author or the owning team resolves a comment.")
+    values: dict[str, Any] = {
+        "resolved_at": timezone.now() if resolved else None,
+        "resolved_by": actor if resolved else None,
+    }
+    PostmortemComment.objects.filter(pk=comment.pk, resolved_at__isnull=resolved).update(**values)
+    comment.refresh_from_db(fields=["resolved_at", "resolved_by"])
     return comment
 
 

@@ -18,6 +18,7 @@ from incidents.forms import (
     IncidentForm,
     IncidentStateForm,
     PostmortemForm,
+    PublishForm,
     SubmitForReviewForm,
     TimelineEntryForm,
     factors_from,
@@ -211,9 +212,32 @@ def _factor_names() -> dict[str, str]:
     return dict(FactorCategory.objects.values_list("slug", "name"))
 
 
+def _review_rows(postmortem: Postmortem, reviewers: list[Any]) -> list[dict[str, Any]]:
+    """Each named reviewer with their approval of the current version, or of an earlier one."""
+    counting, outdated = services.postmortem_approval_state(postmortem=postmortem)
+    current = {a.reviewer_id: a for a in counting}
+    earlier = {a.reviewer_id: a for a in outdated}
+    return [{"user": r, "current": current.get(r.pk), "earlier": earlier.get(r.pk)} for r in reviewers]
+
+
+def _review_context(request: HttpRequest, postmortem: Postmortem) -> dict[str, Any]:
+    user = request.user
+    reviewers = list(postmortem.reviewers.all())
+    rows = _review_rows(postmortem, reviewers)
+    is_reviewer = any(r.pk == user.pk for r in reviewers) and user.pk != postmortem.author_id
+    approved_now = any(row["user"].pk == user.pk and row["current"] for row in rows)
+    return {
+        "reviewers": reviewers,
+        "review_rows": rows,
+        "can_approve": is_reviewer and postmortem.status == Postmortem.Status.IN_REVIEW and not approved_now,
+        "publish_check": services.postmortem_publish_check(postmortem=postmortem, actor=user),  # type: ignore[arg-type]
+    }
+
+
 def _detail_context(request: HttpRequest, postmortem: Postmortem, **extra: Any) -> dict[str, Any]:
     org = OrgSettings.current()
     names = _factor_names()
+    comments = list(selectors.comments_for(postmortem=postmortem))
     return {
         "postmortem": postmortem,
         "incident": postmortem.incident,
@@ -222,10 +246,12 @@ def _detail_context(request: HttpRequest, postmortem: Postmortem, **extra: Any) 
             for name, label in POSTMORTEM_SECTIONS
         ],
         "factors": [{**f, "category_name": names.get(f["category"], f["category"])} for f in postmortem.factors],
-        "reviewers": postmortem.reviewers.all(),
-        "comments": selectors.comments_for(postmortem=postmortem),
+        **_review_context(request, postmortem),
+        "comments": comments,
+        "open_comment_count": sum(not c.is_resolved for c in comments),
         "comment_form": CommentForm(),
-        "submit_form": SubmitForReviewForm(),
+        "submit_form": SubmitForReviewForm(candidates=selectors.reviewer_candidates(postmortem=postmortem)),
+        "publish_form": PublishForm(),
         "action_items": selectors.action_item_list(user=request.user).filter(incident=postmortem.incident),  # type: ignore[arg-type]
         "can": permissions.allowed_actions(request.user, postmortem),
         **extra,
@@ -281,6 +307,7 @@ def postmortem_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,  # type: ignore[arg-type]
                 data=mine,
                 expected_version=form.cleaned_data["version"],
+                over_own_saves=True,
             )
         except services.StaleVersion as exc:
             # Keep every word the user typed, show what was saved meanwhile, and let the next save win.
@@ -311,6 +338,8 @@ def postmortem_timeline_source(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def postmortem_autosave(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save the editor's content in the background. The answer (the status line) carries the version now
+    stored in `data-version`; the editor sends its next save, autosave or Save, from that version."""
     postmortem = selectors.postmortem_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
     form, formset = _editor_forms(request, postmortem)
     org = OrgSettings.current()
@@ -320,20 +349,22 @@ def postmortem_autosave(request: HttpRequest, pk: int) -> HttpResponse:
     elif not (form.is_valid() and formset.is_valid()):
         context["message"] = "Not autosaved: some fields need attention."
     else:
+        expected = form.cleaned_data["version"]
         try:
             saved = services.postmortem_save(
                 postmortem=postmortem,
                 actor=request.user,  # type: ignore[arg-type]
                 data=_content(form, formset),
-                expected_version=form.cleaned_data["version"],
+                expected_version=expected,
                 note="autosave",
+                over_own_saves=True,
             )
         except services.StaleVersion as exc:
-            context.update(conflict=exc.current, autosave=False)  # stop retrying; the user merges on Save
+            context.update(conflict=exc.current, autosave=False)  # stop; the user merges on Save
         except ValidationError as exc:
             context["message"] = "Not autosaved: " + " ".join(exc.messages)
         else:
-            context["saved"] = saved
+            context.update(saved=saved, unchanged=saved.version == expected)
     return render(request, "incidents/postmortem_edit.html#autosave-status", context)
 
 
@@ -357,13 +388,19 @@ def _workflow(request: HttpRequest, pk: int, action: Action, func: Any, success:
 
 @require_POST
 def postmortem_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    form = SubmitForReviewForm(request.POST)
-    if not form.is_valid():
-        postmortem = selectors.postmortem_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
-        context = _detail_context(request, postmortem, submit_form=form)
-        return render(request, "incidents/postmortem_detail.html", context, status=400)
-    reviewers = form.cleaned_data["reviewers"]
-    return _workflow(request, pk, Action.CHANGE, services.postmortem_submit, "Sent for review.", reviewers=reviewers)
+    postmortem = selectors.postmortem_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
+    form = SubmitForReviewForm(request.POST, candidates=selectors.reviewer_candidates(postmortem=postmortem))
+    if form.is_valid():
+        try:
+            services.postmortem_submit(postmortem=postmortem, actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            form.add_error("reviewers" if hasattr(exc, "error_dict") else None, exc)
+        else:
+            messages.success(request, "Sent for review: the reviewers were notified.")
+            return hx_redirect(request, postmortem.get_absolute_url())
+    postmortem.refresh_from_db()
+    context = _detail_context(request, postmortem, submit_form=form)
+    return render(request, "incidents/postmortem_detail.html", context, status=400)
 
 
 @require_POST
@@ -372,8 +409,27 @@ def postmortem_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+def postmortem_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """A named reviewer approves the version they read (the service checks who may, and that it is current)."""
+    posted = request.POST.get("version", "")
+    version = int(posted) if posted.isdigit() else None  # the page always sends the version it showed
+    return _workflow(
+        request, pk, Action.VIEW, services.postmortem_approve, "Approved: the author was notified.", version=version
+    )
+
+
+@require_POST
 def postmortem_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    return _workflow(request, pk, Action.APPROVE, services.postmortem_publish, "Published: everyone can read it now.")
+    form = PublishForm(request.POST)
+    confirm = form.is_valid() and form.cleaned_data["confirm"]
+    return _workflow(
+        request,
+        pk,
+        Action.APPROVE,
+        services.postmortem_publish,
+        "Published: everyone can read it now.",
+        confirm=confirm,
+    )
 
 
 @require_POST
@@ -383,10 +439,23 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         services.postmortem_comment_add(postmortem=postmortem, actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
         form = CommentForm()
-    context = _detail_context(request, postmortem, comment_form=form)
+    context = _detail_context(request, postmortem, comment_form=form, review_oob=True)
     if is_partial(request):
         return render(request, "incidents/postmortem_detail.html#comments", context)
     return redirect(postmortem)
+
+
+@require_POST
+def comment_resolve(request: HttpRequest, pk: int, comment_pk: int) -> HttpResponse:
+    """Resolve (`resolved=1`) or reopen (`resolved=0`) a comment: its author or the owning team."""
+    postmortem = selectors.postmortem_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    comment = get_object_or_404(postmortem.comments, pk=comment_pk)
+    resolved = request.POST.get("resolved", "1") != "0"
+    services.postmortem_comment_resolve(comment=comment, actor=request.user, resolved=resolved)  # type: ignore[arg-type]
+    if is_partial(request):
+        context = _detail_context(request, postmortem, review_oob=True)
+        return render(request, "incidents/postmortem_detail.html#comments", context)
+    return redirect(f"{postmortem.get_absolute_url()}#comment-{comment.pk}")
 
 
 def postmortem_history(request: HttpRequest, pk: int) -> HttpResponse:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("reviews.urls")),
     path("", include("learning.urls")),
+    path("", include("notifications.urls")),
 ]
 
 handler400 = "opsx.views.handler400"

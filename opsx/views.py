@@ -37,15 +37,17 @@ def list_page(
     *,
     per_page: int = 25,
     max_per_page: int = 100,
+    prepare: Callable[[list[Any]], list[Any]] | None = None,
 ) -> HttpResponse:
     """A filtered, paginated list page (`?page=`, `?per_page=` up to `max_per_page`); htmx requests get
-    the page's `results` fragment."""
+    the page's `results` fragment. `prepare` may decorate the page's rows (one batch per page)."""
     try:
         size = min(max(int(request.GET.get("per_page", per_page)), 1), max_per_page)
     except ValueError:
         size = per_page
     page = Paginator(filterset.qs, size).get_page(request.GET.get("page"))
-    context = {**context, "filter": filterset, "page": page, "objects": page.object_list}
+    objects = prepare(list(page.object_list)) if prepare else page.object_list
+    context = {**context, "filter": filterset, "page": page, "objects": objects}
     return render(request, f"{template}#results" if is_partial(request) else template, context)
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 
-OUR_APPS = {"opsx", "teams", "incidents", "reviews", "learning"}
+OUR_APPS = {"opsx", "teams", "incidents", "reviews", "learning", "notifications"}
 
 
 def _our_models():

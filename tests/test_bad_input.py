@@ -81,6 +81,8 @@ WRITE_ROUTES = [
     for method in ("post", "put", "patch")
     if method in offered
 ]
+# Actions that take no body never read it, so any body is simply ignored.
+BODYLESS = {"notification-read-all"}
 
 
 @pytest.mark.parametrize("name,kwargs,method", WRITE_ROUTES, ids=[f"{r[2]}-{r[0]}" for r in WRITE_ROUTES])
@@ -88,8 +90,11 @@ def test_a_10000_deep_json_body_is_never_a_500(api_as, admin_user, name, kwargs,
     response = getattr(api_as(admin_user), method)(
         reverse(f"api:{name}", kwargs=kwargs), DEEP, content_type="application/json"
     )
-    assert 400 <= response.status_code < 500, f"{method.upper()} {name}: {response.status_code}"
     assert response["Content-Type"] == "application/json"
+    if name in BODYLESS:
+        assert response.status_code == 200, f"{method.upper()} {name}: {response.status_code}"
+        return
+    assert 400 <= response.status_code < 500, f"{method.upper()} {name}: {response.status_code}"
     if not kwargs and response.status_code != 415:  # collections parse the body first (uploads take no JSON)
         assert response.json()["error"] == {
             "status": 400,

@@ -8,6 +8,7 @@ from incidents.models import (
     ActionItem,
     Incident,
     Postmortem,
+    PostmortemApproval,
     PostmortemComment,
     PostmortemRevision,
     Severity,
@@ -163,11 +164,26 @@ class PostmortemContentSerializer(serializers.ModelSerializer):
         ]
 
 
+class PostmortemApprovalSerializer(serializers.ModelSerializer):
+    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    current = serializers.SerializerMethodField(help_text="Approves the current version (only these count).")
+
+    class Meta:
+        model = PostmortemApproval
+        fields = ["reviewer", "version", "current", "created_at"]
+        read_only_fields = fields
+
+    def get_current(self, obj: PostmortemApproval) -> bool:
+        return obj.version == obj.postmortem.version
+
+
 class PostmortemSerializer(PostmortemContentSerializer):
     incident = VisiblePrimaryKeyRelatedField(queryset=Incident.objects.all())
     incident_title = serializers.CharField(source="incident.title", read_only=True)
     owner = serializers.SlugRelatedField(slug_field="username", queryset=ACTIVE_USERS, required=False, allow_null=True)
     reviewers = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    approvals = PostmortemApprovalSerializer(many=True, read_only=True)
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -182,9 +198,12 @@ class PostmortemSerializer(PostmortemContentSerializer):
             "is_overdue",
             "owner",
             "reviewers",
+            "approvals",
             *PostmortemContentSerializer.Meta.fields,
             "submitted_at",
             "published_at",
+            "published_by",
+            "publish_confirmed",
             "version",
             "created_at",
             "updated_at",
@@ -196,6 +215,8 @@ class PostmortemSerializer(PostmortemContentSerializer):
             "due_date",
             "submitted_at",
             "published_at",
+            "published_by",
+            "publish_confirmed",
             "version",
             "created_at",
             "updated_at",
@@ -204,6 +225,25 @@ class PostmortemSerializer(PostmortemContentSerializer):
 
 class PostmortemSubmitSerializer(serializers.Serializer):
     reviewers = serializers.SlugRelatedField(slug_field="username", queryset=ACTIVE_USERS, many=True)
+
+
+class PostmortemApproveSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you read; refused (409 stale_version) when a newer one was saved since.",
+    )
+
+
+class PostmortemPublishSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text="Publish despite unresolved comments or no action item (recorded in `publish_confirmed`).",
+    )
+
+
+class PostmortemCommentResolveSerializer(serializers.Serializer):
+    resolved = serializers.BooleanField(default=True, help_text="False reopens the comment.")
 
 
 class PostmortemRestoreSerializer(serializers.Serializer):
@@ -221,11 +261,12 @@ class PostmortemRevisionSerializer(serializers.ModelSerializer):
 
 class PostmortemCommentSerializer(serializers.ModelSerializer):
     author = UserSummarySerializer(read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = PostmortemComment
-        fields = ["id", "section", "body", "author", "created_at"]
-        read_only_fields = ["id", "author", "created_at"]
+        fields = ["id", "section", "body", "author", "created_at", "resolved_at", "resolved_by"]
+        read_only_fields = ["id", "author", "created_at", "resolved_at", "resolved_by"]
 
 
 # What a client sets on an action item (create adds the link and origin; the rest is read-only).

@@ -1,6 +1,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -19,8 +20,11 @@ from incidents.api.serializers import (
     IncidentSerializer,
     IncidentSeveritySerializer,
     IncidentStatusSerializer,
+    PostmortemApproveSerializer,
+    PostmortemCommentResolveSerializer,
     PostmortemCommentSerializer,
     PostmortemContentSerializer,
+    PostmortemPublishSerializer,
     PostmortemRestoreSerializer,
     PostmortemRevisionSerializer,
     PostmortemSerializer,
@@ -212,16 +216,22 @@ class PostmortemViewSet(
         **WRITE,
         "submit": Action.CHANGE,
         "return_to_draft": Action.CHANGE,
+        # Named reviewers approve, wherever they work: the service checks who is named.
+        "approve": Action.VIEW,
         "publish": Action.APPROVE,
         "revisions": Action.VIEW,
         "restore": Action.CHANGE,
         "comments": Action.VIEW,
         "comments_add": Action.VIEW,
+        # The comment's author or the owning team: checked by the service.
+        "comment_resolve": Action.VIEW,
     }
     ordering_fields = ["created_at", "due_date", "published_at"]
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.postmortem_list(user=self.request.user).prefetch_related("reviewers")  # type: ignore[arg-type]
+        return selectors.postmortem_list(user=self.request.user).prefetch_related(  # type: ignore[arg-type]
+            "reviewers", "approvals__reviewer", "approvals__postmortem"
+        )
 
     def get_serializer_class(self):  # type: ignore[no-untyped-def]
         if self.action in ("update", "partial_update"):
@@ -286,32 +296,71 @@ class PostmortemViewSet(
         return self.update(request, *args, partial=True, **kwargs)
 
     def _workflow(self, func: Any, **kwargs: Any) -> Response:
+        """Run a review step. Refusals say why: 400 with fields for bad input, 409 with the refusal's code
+        (`invalid_transition`, `stale_version`, `approvals_required`, `open_points`, `confirmation_required`)
+        and every reason in `reasons`, 403 with the reason when the caller may not take the step."""
+        postmortem = self.get_object()
         try:
-            postmortem = func(postmortem=self.get_object(), actor=self.request.user, **kwargs)
+            result = func(postmortem=postmortem, actor=self.request.user, **kwargs)
+        except DjangoPermissionDenied as exc:
+            return error_response(403, "permission_denied", str(exc) or "You may not do that.")
         except DjangoValidationError as exc:
             if hasattr(exc, "error_dict"):
                 raise
-            return error_response(409, "invalid_transition", " ".join(exc.messages))
-        return self._respond(postmortem)
+            errors = exc.error_list
+            reasons = [{"code": e.code or "invalid_transition", "message": m} for e in errors for m in e.messages]
+            return error_response(409, reasons[0]["code"], " ".join(exc.messages), reasons=reasons)
+        return self._respond(result if isinstance(result, Postmortem) else postmortem)
 
-    @extend_schema(request=PostmortemSubmitSerializer, responses=PostmortemSerializer)
+    @extend_schema(
+        request=PostmortemSubmitSerializer,
+        responses={200: PostmortemSerializer, 400: OpenApiResponse(), 409: OpenApiResponse()},
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
-        """Draft → in review, naming the reviewers."""
+        """Draft → in review, naming the reviewers (not the author); they are notified."""
         serializer = PostmortemSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._workflow(services.postmortem_submit, reviewers=serializer.validated_data["reviewers"])  # type: ignore[index]
 
-    @extend_schema(request=None, responses=PostmortemSerializer)
+    @extend_schema(request=None, responses={200: PostmortemSerializer, 409: OpenApiResponse()})
     @action(detail=True, methods=["post"], url_path="return-to-draft")
     def return_to_draft(self, request: Request, pk: str | None = None) -> Response:
         return self._workflow(services.postmortem_return_to_draft)
 
-    @extend_schema(request=None, responses=PostmortemSerializer)
+    @extend_schema(
+        request=PostmortemApproveSerializer,
+        responses={
+            200: PostmortemSerializer,
+            403: OpenApiResponse(description="Not a named reviewer, or the author"),
+            409: OpenApiResponse(description="Not in review, or `stale_version`"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        """A named reviewer (not the author) approves the current version; the author is notified.
+        A later content change needs a new approval."""
+        serializer = PostmortemApproveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._workflow(services.postmortem_approve, version=serializer.validated_data.get("version"))  # type: ignore[union-attr]
+
+    @extend_schema(
+        request=PostmortemPublishSerializer,
+        responses={
+            200: PostmortemSerializer,
+            400: OpenApiResponse(description="No summary"),
+            409: OpenApiResponse(
+                description="Not in review, approvals missing, open points refused by the settings, or "
+                "`confirmation_required` (send `confirm: true`); `reasons` lists each"
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
-        """In review → published (team leads)."""
-        return self._workflow(services.postmortem_publish)
+        """In review → published (team leads), once the approvals the organization asks for are in."""
+        serializer = PostmortemPublishSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._workflow(services.postmortem_publish, confirm=serializer.validated_data["confirm"])  # type: ignore[index]
 
     @extend_schema(responses=PostmortemRevisionSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -362,6 +411,29 @@ class PostmortemViewSet(
             postmortem=postmortem, actor=request.user, **serializer.validated_data
         )  # type: ignore[arg-type]
         return Response(PostmortemCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=PostmortemCommentResolveSerializer,
+        responses={200: PostmortemCommentSerializer, 403: OpenApiResponse(), 404: OpenApiResponse()},
+    )
+    @action(detail=True, methods=["post"], url_path=r"comments/(?P<comment_id>\d+)/resolve")
+    def comment_resolve(self, request: Request, pk: str | None = None, comment_id: str | None = None) -> Response:
+        """Resolve a comment (or reopen it with `resolved: false`): its author or the owning team."""
+        postmortem = self.get_object()
+        comment = postmortem.comments.filter(pk=comment_id).first()
+        if comment is None:
+            return error_response(404, "not_found", "No such comment on this postmortem.")
+        serializer = PostmortemCommentResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            comment = services.postmortem_comment_resolve(
+                comment=comment,
+                actor=request.user,  # type: ignore[arg-type]
+                resolved=serializer.validated_data["resolved"],  # type: ignore[index]
+            )
+        except DjangoPermissionDenied as exc:
+            return error_response(403, "permission_denied", str(exc))
+        return Response(PostmortemCommentSerializer(comment).data)
 
 
 class ActionItemViewSet(viewsets.ModelViewSet):

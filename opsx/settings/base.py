@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "incidents",
     "reviews",
     "learning",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "opsx.context_processors.site",
+                "notifications.context_processors.unread",
             ],
             "builtins": [
                 "template_partials.templatetags.partials",

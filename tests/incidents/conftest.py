@@ -78,7 +78,8 @@ def published(postmortem, owner, leader):
         postmortem=postmortem, actor=owner, data={"summary": "Summary."}, expected_version=postmortem.version
     )
     services.postmortem_submit(postmortem=postmortem, actor=owner, reviewers=[leader])
-    return services.postmortem_publish(postmortem=postmortem, actor=owner)
+    services.postmortem_approve(postmortem=postmortem, actor=leader)
+    return services.postmortem_publish(postmortem=postmortem, actor=owner, confirm=True)
 
 
 @pytest.fixture

@@ -298,10 +298,19 @@ def test_workflow_over_the_api(api_as, owner, teammate, leader, outsider, postmo
     assert response.status_code == 400 and "summary" in response.json()["error"]["fields"], "no summary yet"
     api_as(owner).patch(_url(postmortem), {"summary": "S"}, HTTP_IF_MATCH='W/"1"')
     response = api_as(owner).post(_url(postmortem, "publish/"))
+    assert response.status_code == 409 and response.json()["error"]["code"] == "approvals_required"
+    assert api_as(leader).post(_url(postmortem, "approve/")).json()["approvals"][0]["reviewer"] == "erin"
+    response = api_as(owner).post(_url(postmortem, "publish/"))
+    assert response.status_code == 409 and response.json()["error"]["code"] == "confirmation_required"
+    response = api_as(owner).post(_url(postmortem, "publish/"), {"confirm": True})
     assert response.status_code == 200 and response.json()["published_at"]
+    assert response.json()["publish_confirmed"] == ["1 comment is not resolved.", "No action item follows up on it."]
     assert api_as(outsider).get(_url(postmortem)).status_code == 200
     assert [c["body"] for c in api_as(outsider).get(_url(postmortem, "comments/")).json()] == ["Looks good"]
-    assert api_as(owner).post(_url(postmortem, "return-to-draft/")).status_code == 409
+    response = api_as(owner).post(_url(postmortem, "return-to-draft/"))
+    assert (
+        response.status_code == 409 and "published; it does not go back to draft" in response.json()["error"]["message"]
+    )
 
 
 @pytest.mark.parametrize("persona,count", [("owner", 1), ("leader", 1), ("outsider", 0)])

@@ -55,25 +55,33 @@ def test_concurrent_duplicates_create_one_incident(both_pass_the_lookup, team, o
     assert IdempotencyKey.objects.count() == (1 if key else 0)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_saves_of_one_version_let_exactly_one_win(owner, incident):
-    postmortem = services.postmortem_start(incident=incident, actor=owner)
+def _two_saves_from_version_1(postmortem, owner, summaries, notes=("", "")):
+    """Two saves of the given texts, both made from version 1, released at the same moment: each returns
+    the version it answered with, or "stale"."""
     barrier = threading.Barrier(2, timeout=10)
-    texts = iter(["A", "B"])
+    work = iter(zip(summaries, notes, strict=True))
 
     def save():
-        text = next(texts)
+        summary, note = next(work)
         stale_copy = Postmortem.objects.get(pk=postmortem.pk)
         barrier.wait()
         try:
-            services.postmortem_save(postmortem=stale_copy, actor=owner, data={"summary": text}, expected_version=1)
+            saved = services.postmortem_save(
+                postmortem=stale_copy, actor=owner, data={"summary": summary}, expected_version=1, note=note
+            )
         except services.StaleVersion:
             return "stale"
-        return "saved"
+        return saved.version
 
-    results, errors = _race(save)
+    return _race(save)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_saves_of_one_version_let_exactly_one_win(owner, incident):
+    postmortem = services.postmortem_start(incident=incident, actor=owner)
+    results, errors = _two_saves_from_version_1(postmortem, owner, ["A", "B"])
     assert not errors, errors
-    assert sorted(results) == ["saved", "stale"]
+    assert sorted(results, key=str) == [2, "stale"]
     postmortem.refresh_from_db()
     assert postmortem.version == 2 and postmortem.summary in {"A", "B"}
     assert postmortem.revisions.count() == 2
@@ -104,3 +112,14 @@ def test_two_people_editing_one_incident_version_cannot_both_win(owner, teammate
     won_status = incident.status == Incident.Status.MONITORING
     assert won_title != won_status, "exactly one of the two changes is stored"
     assert incident.timeline.filter(kind="status_change", body__contains="Monitoring").exists() is won_status
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_autosave_and_a_save_of_the_same_text_at_the_same_time_do_not_conflict(owner, incident):
+    """The race users hit: autosave and Save of identical text, both from version 1, at the same moment.
+    The second waits on the row lock and finds its text already stored: a no-op, not a conflict."""
+    postmortem = services.postmortem_start(incident=incident, actor=owner)
+    results, errors = _two_saves_from_version_1(postmortem, owner, ["Same text"] * 2, notes=("autosave", ""))
+    assert not errors, errors
+    assert results == [2, 2], "both answer with the stored version; neither is a conflict"
+    assert Postmortem.objects.get(pk=postmortem.pk).revisions.count() == 2

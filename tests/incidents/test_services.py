@@ -280,6 +280,42 @@ def test_saving_identical_content_is_a_no_op(postmortem, owner):
     assert again.version == 1 and postmortem.revisions.count() == 1
 
 
+def test_saving_what_is_stored_is_a_no_op_even_from_an_older_version(postmortem, owner):
+    """The user's autosave stored their text as version 2; their Save of the same text from version 1 is fine."""
+    services.postmortem_save(
+        postmortem=postmortem, actor=owner, data={"summary": "Mine"}, expected_version=1, note="autosave"
+    )
+    again = services.postmortem_save(postmortem=postmortem, actor=owner, data={"summary": "Mine"}, expected_version=1)
+    assert again.version == 2 and postmortem.revisions.count() == 2
+
+
+def test_the_editor_saves_over_the_users_own_newer_versions(postmortem, owner):
+    editor = {"expected_version": 1, "over_own_saves": True}
+    services.postmortem_save(
+        postmortem=postmortem, actor=owner, data={"summary": "Mi"}, expected_version=1, note="autosave"
+    )
+    services.postmortem_save(
+        postmortem=postmortem, actor=owner, data={"summary": "Min"}, expected_version=2, note="autosave"
+    )
+    saved = services.postmortem_save(postmortem=postmortem, actor=owner, data={"summary": "Mine, all of it"}, **editor)
+    assert saved.version == 4 and saved.summary == "Mine, all of it"
+    with pytest.raises(services.StaleVersion):  # the API keeps If-Match strict
+        services.postmortem_save(postmortem=postmortem, actor=owner, data={"summary": "API"}, expected_version=3)
+
+
+def test_the_editor_still_refuses_over_another_persons_newer_version(postmortem, owner, teammate):
+    services.postmortem_save(
+        postmortem=postmortem, actor=owner, data={"summary": "Mine"}, expected_version=1, note="autosave"
+    )
+    services.postmortem_save(postmortem=postmortem, actor=teammate, data={"impact": "Bob's"}, expected_version=2)
+    with pytest.raises(services.StaleVersion) as exc:
+        services.postmortem_save(
+            postmortem=postmortem, actor=owner, data={"summary": "Mine, more"}, expected_version=2, over_own_saves=True
+        )
+    assert exc.value.current.version == 3
+    assert Postmortem.objects.get(pk=postmortem.pk).summary == "Mine"
+
+
 def test_unknown_factor_category_is_a_field_error(postmortem, owner):
     with pytest.raises(ValidationError) as exc:
         services.postmortem_save(
@@ -317,8 +353,10 @@ def test_workflow_draft_review_published(postmortem, owner, leader):
     postmortem = services.postmortem_return_to_draft(postmortem=postmortem, actor=owner)
     assert postmortem.status == Postmortem.Status.DRAFT
     services.postmortem_submit(postmortem=postmortem, actor=owner, reviewers=[leader])
-    postmortem = services.postmortem_publish(postmortem=postmortem, actor=owner)
+    services.postmortem_approve(postmortem=postmortem, actor=leader)
+    postmortem = services.postmortem_publish(postmortem=postmortem, actor=owner, confirm=True)
     assert postmortem.status == Postmortem.Status.PUBLISHED and postmortem.published_at is not None
+    assert postmortem.published_by == owner
 
 
 def test_publishing_needs_a_summary(postmortem, owner, leader):

@@ -51,7 +51,8 @@ def test_restricted_postmortem_is_hidden_even_when_published(client_as, restrict
     postmortem = services.postmortem_start(incident=incident, actor=admin_user)
     services.postmortem_save(postmortem=postmortem, actor=admin_user, data={"summary": "S"}, expected_version=1)
     services.postmortem_submit(postmortem=postmortem, actor=admin_user, reviewers=[named])
-    services.postmortem_publish(postmortem=postmortem, actor=admin_user)
+    services.postmortem_approve(postmortem=postmortem, actor=named)
+    services.postmortem_publish(postmortem=postmortem, actor=admin_user, confirm=True)
     assert client_as(leader).get(postmortem.get_absolute_url()).status_code == 404
     assert "Suspicious logins" not in client_as(leader).get(reverse("incidents:postmortem-list")).content.decode()
     assert client_as(named).get(postmortem.get_absolute_url()).status_code == 200
@@ -110,7 +111,7 @@ def test_autosave_saves_drafts_and_moves_the_version(client_as, teammate, postmo
     url = reverse("incidents:postmortem-autosave", args=[postmortem.pk])
     body = client_as(teammate).post(url, _editor_data(1, impact="Half of logins failed."), **HX).content.decode()
     assert "Saved version 2" in body
-    assert 'id="pm-version" value="2" hx-swap-oob="true"' in body
+    assert 'data-version="2"' in body, "the editor carries the stored version into its next save"
     postmortem.refresh_from_db()
     assert postmortem.impact == "Half of logins failed." and postmortem.revisions.get(version=2).note == "autosave"
 
@@ -141,7 +142,9 @@ def test_preview_renders_markdown(client_as, outsider):
 
 def test_submit_needs_reviewers(client_as, teammate, postmortem):
     response = client_as(teammate).post(reverse("incidents:postmortem-submit", args=[postmortem.pk]), {})
-    assert response.status_code == 400 and "This field is required." in response.content.decode()
+    body = response.content.decode()
+    assert response.status_code == 400 and "Pick at least one reviewer." in body, "a form error, not only a tooltip"
+    assert 'id="reviewers-errors"' in body and "novalidate" in body
     assert Postmortem.objects.get(pk=postmortem.pk).status == Postmortem.Status.DRAFT
 
 
@@ -153,7 +156,9 @@ def test_member_submits_lead_publishes(client_as, teammate, owner, leader, postm
     publish = reverse("incidents:postmortem-publish", args=[postmortem.pk])
     assert client_as(teammate).post(publish).status_code == 403, "members do not publish"
     assert client_as(leader).post(publish).status_code == 403, "reviewers do not publish"
-    assert client_as(owner).post(publish).status_code == 303
+    approve = reverse("incidents:postmortem-approve", args=[postmortem.pk])
+    assert client_as(leader).post(approve, {"version": 2}).status_code == 303
+    assert client_as(owner).post(publish, {"confirm": "1"}).status_code == 303
     postmortem.refresh_from_db()
     assert postmortem.status == Postmortem.Status.PUBLISHED and postmortem.published_at
 

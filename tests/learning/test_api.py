@@ -228,8 +228,8 @@ def test_list_runs_a_fixed_number_of_queries(api_as, client_as, team, teammate, 
     assert len(response.json()["results"]) == rows
     browser = client_as(teammate)
     browser.get("/library/")  # warm the session
-    # session, user, then count, page of ids, rows, facets, snippets, "already read" marks
-    with django_assert_num_queries(8):
+    # session, user, then count, page of ids, rows, facets, snippets, "already read" marks, unread notifications
+    with django_assert_num_queries(9):
         page = browser.get("/library/", {"q": "database"})
     assert page.content.decode().count('class="library-result"') == min(rows, 20)
 
