@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("reviews.urls")),
     path("", include("learning.urls")),
+    path("", include("dashboards.urls")),
 ]
 
 handler404 = "opsx.views.handler404"

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "incidents",
     "reviews",
     "learning",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
