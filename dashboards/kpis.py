@@ -675,6 +675,7 @@ def _incident_kpis(c: _Context) -> tuple[IncidentKpis, list[StageTimes], list[Tr
             open_hidden=Count("pk", filter=open_ & hidden),
             unresolved=Count("pk", filter=cur & open_),
             unresolved_hidden=Count("pk", filter=cur & open_ & hidden),
+            any_hidden=Count("pk", filter=(cur | open_) & hidden),
         )
         .order_by()
     }
@@ -719,7 +720,7 @@ def _incident_kpis(c: _Context) -> tuple[IncidentKpis, list[StageTimes], list[Tr
             "unresolved_incidents", "Started in the period and still open", total("unresolved"), None,
             url=drill("incidents", f, *started, *open_params), hidden=total("unresolved_hidden"), better="", now=True,
         ),
-        hidden=total("cur_hidden"),
+        hidden=total("any_hidden"),
         series=_series(c, base),
         severities=[s.name for s in c.severities],
     )  # fmt: skip
@@ -763,12 +764,14 @@ def _day(value: datetime | date) -> date:
 
 def _times(c: _Context, base: Any, total: Figure) -> list[StageTimes]:
     cur, prev = c.window("started_at"), c.window("started_at", previous=True)
+    hidden = c.hidden_q(Incident)
     counts: dict[str, Any] = {}
     percentiles: dict[str, Any] = {}
     for stage, end in STAGES.items():
         measured = measured_q(stage)
         seconds = sql.Seconds(end, "started_at")
         counts[f"{stage}_n"] = Count("pk", filter=cur & measured)
+        counts[f"{stage}_n_hidden"] = Count("pk", filter=cur & measured & hidden)
         counts[f"{stage}_n_prev"] = Count("pk", filter=prev & measured)
         percentiles[stage] = (seconds, cur & measured)
         percentiles[f"{stage}_prev"] = (seconds, prev & measured)
@@ -785,11 +788,13 @@ def _times(c: _Context, base: Any, total: Figure) -> list[StageTimes]:
                 label=label,
                 median=Figure(f"{stage}_median", f"{label} (median)", now[0], before[0], unit="seconds", url=known),
                 p90=Figure(f"{stage}_p90", f"{label} (90th percentile)", now[1], before[1], unit="seconds", url=known),
-                measured=Figure(f"{stage}_measured", "Measured", n, n_prev, url=known, better=""),
+                measured=Figure(f"{stage}_measured", "Measured", n, n_prev, url=known, better="",
+                                hidden=row[f"{stage}_n_hidden"]),
                 unknown=Figure(
                     f"{stage}_unknown", "Without a known time", (total.current or 0) - n,
                     (total.previous or 0) - n_prev,
                     url=drill("incidents", c.filters, *started, timing=f"{stage}-unknown"),
+                    hidden=total.hidden - row[f"{stage}_n_hidden"],
                 ),
             )
         )  # fmt: skip
@@ -845,10 +850,11 @@ def _postmortem_kpis(c: _Context) -> PostmortemKpis:
         & (~Q(status=Postmortem.Status.PUBLISHED) | Q(published_at__gte=c.since))
     )  # fmt: skip
     overdue_now = postmortem_overdue_q(c.today)
-    late = base.filter(overdue_now | start_overdue).aggregate(
+    late = base.filter(overdue_now | start_overdue | cur).aggregate(
         now=Count("pk", filter=overdue_now),
         before=Count("pk", filter=start_overdue),
         hidden=Count("pk", filter=overdue_now & hidden),
+        any_hidden=Count("pk", filter=(overdue_now | (cur & required)) & hidden),
     )
     started = _started(c.period)
     completed_url = drill("postmortems", f, *started, required="true", status=Postmortem.Status.PUBLISHED)
@@ -865,7 +871,7 @@ def _postmortem_kpis(c: _Context) -> PostmortemKpis:
                                (row["days_prev"] or [None])[0], unit="days", url=completed_url),
         overdue=Figure("postmortems_overdue", "Overdue postmortems", late["now"], late["before"],
                        url=drill("postmortems", f, overdue="true"), hidden=late["hidden"]),
-        hidden=row["n_required_hidden"] + late["hidden"],
+        hidden=late["any_hidden"],
     )  # fmt: skip
 
 
@@ -894,6 +900,7 @@ def _action_item_kpis(c: _Context) -> ActionItemKpis:
         "created": Count("pk", filter=created_cur),
         "created_prev": Count("pk", filter=created_prev),
         "created_hidden": Count("pk", filter=created_cur & hidden),
+        "any_hidden": Count("pk", filter=(open_ | closed_cur | created_cur) & hidden),
     }
     days = sql.Days("completed_at", "created_at")
     row = sql.aggregate(
@@ -947,7 +954,7 @@ def _action_item_kpis(c: _Context) -> ActionItemKpis:
         days_to_close=Figure("action_item_days_to_close", "Median days to close", (row["days"] or [None])[0],
                              (row["days_prev"] or [None])[0], unit="days", url=closed_url),
         by_origin=by_origin,
-        hidden=row["open_hidden"] + row["closed_hidden"],
+        hidden=row["any_hidden"],
     )  # fmt: skip
 
 
@@ -962,6 +969,7 @@ def _readiness_kpis(c: _Context) -> ReadinessKpis:
         .annotate(services=Count("pk", filter=in_use_q()), never=Count("pk", filter=never), overdue=Count("pk", filter=overdue))
         .order_by()
     }  # fmt: skip
+    in_use = [("lifecycle", v) for v, _ in System.Lifecycle.choices if v != System.Lifecycle.RETIRED]
     by_tier = []
     for tier, label in System.Tier.choices:
         if f.tiers and tier not in f.tiers:
@@ -974,11 +982,11 @@ def _readiness_kpis(c: _Context) -> ReadinessKpis:
                 label=label,
                 interval_days=intervals.get(tier, 365),
                 services=Figure(f"services_tier{tier}", "Services in use", r.get("services", 0),
-                                url=drill("services", tier_filters), better=""),
+                                url=drill("services", tier_filters, *in_use), better="", now=True),
                 never_reviewed=Figure(f"never_reviewed_tier{tier}", "Never reviewed", r.get("never", 0),
-                                      url=drill("services", tier_filters, review="never")),
+                                      url=drill("services", tier_filters, review="never"), now=True),
                 overdue=Figure(f"review_overdue_tier{tier}", "Review overdue", r.get("overdue", 0),
-                               url=drill("services", tier_filters, review="overdue")),
+                               url=drill("services", tier_filters, review="overdue"), now=True),
             )
         )  # fmt: skip
     latest = Review.objects.filter(f.reviews_q() & latest_review_q())
@@ -1030,6 +1038,11 @@ def _repeat_services(c: _Context) -> list[RepeatRow]:
         .annotate(
             n=Count("incident_id", filter=c.window("incident__started_at")),
             prev=Count("incident_id", filter=c.window("incident__started_at", previous=True)),
+            hidden=Count(
+                "incident_id",
+                filter=c.window("incident__started_at")
+                & Q(incident__in=Incident.objects.filter(c.hidden_q(Incident)).values("pk")),
+            ),
         )
         .filter(n__gte=REPEAT_MINIMUM)
         .order_by("-n", "system__name")[:TOP]
@@ -1039,7 +1052,8 @@ def _repeat_services(c: _Context) -> list[RepeatRow]:
         RepeatRow(
             key=r["system__slug"], name=r["system__name"], detail=r["system__team__name"],
             incidents=Figure(f"repeat_{r['system__slug']}", "Incidents", r["n"], r["prev"],
-                             url=drill("incidents", c.filters, *started, service=r["system__slug"])),
+                             url=drill("incidents", c.filters, *started, service=r["system__slug"]),
+                             hidden=r["hidden"]),
         )
         for r in rows
     ]  # fmt: skip
@@ -1049,8 +1063,8 @@ def _categories(c: _Context) -> list[RepeatRow]:
     """Contributing-factor categories named by the postmortems of the period's incidents, most named first."""
     cohort = (
         Postmortem.objects.filter(c.filters.postmortems_q(), c.both("incident__started_at"))
-        .annotate(pid=F("pk"), started=F("incident__started_at"), doc=F("factors"))
-        .values("pid", "started", "doc")
+        .annotate(pid=F("pk"), started=F("incident__started_at"), doc=F("factors"), hid=c.hidden_expr(Postmortem))
+        .values("pid", "started", "doc", "hid")
     )
     inner, params = sql.compiled(cohort)
     if sql.is_postgres():
@@ -1066,14 +1080,15 @@ def _categories(c: _Context) -> list[RepeatRow]:
     statement = f"""
         SELECT {category} AS category,
                COUNT(DISTINCT p.pid) FILTER (WHERE p.started >= %s) AS current,
-               COUNT(DISTINCT p.pid) FILTER (WHERE p.started < %s) AS previous
+               COUNT(DISTINCT p.pid) FILTER (WHERE p.started < %s) AS previous,
+               COUNT(DISTINCT p.pid) FILTER (WHERE p.started >= %s AND p.hid) AS hidden
         FROM ({inner}) AS p {elements}
         GROUP BY 1
         HAVING COUNT(DISTINCT p.pid) FILTER (WHERE p.started >= %s) > 0
         ORDER BY 2 DESC, 1
         LIMIT {TOP}
     """  # noqa: S608 - only our own compiled SQL and fixed fragments; values are parameters
-    rows = sql.fetch(statement, [since, since, *params, since])
+    rows = sql.fetch(statement, [since, since, since, *params, since])
     names = dict(FactorCategory.objects.filter(slug__in=[r["category"] for r in rows]).values_list("slug", "name"))
     started = _started(c.period)
     return [
@@ -1081,7 +1096,8 @@ def _categories(c: _Context) -> list[RepeatRow]:
             key=r["category"], name=names.get(r["category"], r["category"]),
             detail="recurs" if r["current"] >= REPEAT_MINIMUM else "",
             incidents=Figure(f"category_{r['category']}", "Postmortems", r["current"], r["previous"],
-                             url=drill("postmortems", c.filters, *started, category=r["category"])),
+                             url=drill("postmortems", c.filters, *started, category=r["category"]),
+                             hidden=r["hidden"]),
         )
         for r in rows
     ]  # fmt: skip

@@ -24,7 +24,7 @@ class SystemFilterSet(django_filters.FilterSet):
         field_name="team__slug", to_field_name="slug", queryset=Team.objects.all(), label="Team"
     )
     service = SlugMultipleChoiceFilter(
-        field_name="id", to_field_name="slug", queryset=System.objects.all(), label="Service"
+        field_name="slug", to_field_name="slug", queryset=System.objects.all(), label="Service"
     )
     tier = django_filters.MultipleChoiceFilter(choices=System.Tier.choices)
     lifecycle = django_filters.MultipleChoiceFilter(choices=System.Lifecycle.choices)
