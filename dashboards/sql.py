@@ -40,7 +40,7 @@ class Seconds(Func):
         return self.as_sql(
             compiler,
             connection,
-            template="((julianday(%(expressions)s)) * 86400.0)",
+            template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)",  # julianday is a float: keep milliseconds
             arg_joiner=") - julianday(",
             **extra,
         )
