@@ -113,16 +113,19 @@ def severity_columns(points: list[SeriesPoint], severities: list[str], bucket: s
                 continue
             h = n / top * plot_h
             y -= h
-            segments.append({
-                "y": round(y, 1), "h": round(h, 1), "fill": colours[name], "url": point.urls.get(name, ""),
-                "title": f"{name}, {_label(point.start, bucket)}–{_label(point.end, bucket)}: {n}",
-            })  # fmt: skip
+            segments.append(
+                {
+                    "y": round(y, 1),
+                    "h": round(h, 1),
+                    "fill": colours[name],
+                    "url": point.urls.get(name, ""),
+                    "title": f"{name}, {_label(point.start, bucket)}–{_label(point.end, bucket)}: {n}",
+                }
+            )
         chart.items.append({"x": round(x, 1), "w": round(bar, 1), "segments": segments})
         if i % every == 0:
             chart.xlabels.append({"x": round(x + bar / 2, 1), "label": _label(point.start, bucket)})
-    chart.yticks = [
-        {"y": round(chart.baseline - plot_h * f, 1), "label": f"{int(top * f):,}"} for f in (0, 0.5, 1)
-    ]  # fmt: skip
+    chart.yticks = [{"y": round(chart.baseline - plot_h * f, 1), "label": f"{int(top * f):,}"} for f in (0, 0.5, 1)]
     chart.legend = [{"label": name, "fill": colours[name]} for name in severities]
     return chart
 
@@ -134,7 +137,8 @@ def response_bars(times: list[StageTimes]) -> Chart:
     chart = Chart(
         title="Response times: median and 90th percentile",
         summary="; ".join(
-            f"{t.label}: median {display(t.median.current, 'seconds')}, 90th percentile {display(t.p90.current, 'seconds')}"
+            f"{t.label}: median {display(t.median.current, 'seconds')}, "
+            f"90th percentile {display(t.p90.current, 'seconds')}"
             for t in times
         ),
         height=TOP + row_h * len(times),
@@ -144,14 +148,24 @@ def response_bars(times: list[StageTimes]) -> Chart:
     for i, t in enumerate(times):
         y = TOP + i * row_h
         bars = []
-        for offset, figure, colour, name in ((0, t.median, MEDIAN_COLOUR, "median"), (bar_h + 2, t.p90, P90_COLOUR, "90th percentile")):
+        for offset, figure, colour, name in (
+            (0, t.median, MEDIAN_COLOUR, "median"),
+            (bar_h + 2, t.p90, P90_COLOUR, "90th percentile"),
+        ):
             value = figure.current
             w = max(1.0, value * scale) if value else 0
-            bars.append({
-                "y": y + offset, "h": bar_h, "w": round(w, 1), "fill": colour, "url": figure.url,
-                "text": display(value, "seconds"), "title": f"{t.label}, {name}: {display(value, 'seconds')}",
-                "text_x": round(label_w + w + 6, 1),
-            })  # fmt: skip
+            bars.append(
+                {
+                    "y": y + offset,
+                    "h": bar_h,
+                    "w": round(w, 1),
+                    "fill": colour,
+                    "url": figure.url,
+                    "text": display(value, "seconds"),
+                    "title": f"{t.label}, {name}: {display(value, 'seconds')}",
+                    "text_x": round(label_w + w + 6, 1),
+                }
+            )
         chart.items.append({"label": t.label, "label_y": y + bar_h + 1, "bars": bars, "x": label_w})
     chart.legend = [{"label": "Median", "fill": MEDIAN_COLOUR}, {"label": "90th percentile", "fill": P90_COLOUR}]
     return chart
@@ -176,22 +190,36 @@ def trend_lines(points: list[TrendPoint], bucket: str) -> Chart:
             x = LEFT + i * slot + slot / 2
             y = chart.baseline - value / top * plot_h
             runs[-1].append(f"{x:.1f},{y:.1f}")
-            dots.append({"x": round(x, 1), "y": round(y, 1), "url": point.url,
-                         "title": f"{_label(point.start, bucket)}: median time to {stage} {display(value, 'seconds')}"})  # fmt: skip
-        chart.lines.append({
-            "stage": stage, "colour": LINE_COLOURS[stage], "runs": [" ".join(r) for r in runs if len(r) > 1],
-            "dots": dots,
-        })  # fmt: skip
+            dots.append(
+                {
+                    "x": round(x, 1),
+                    "y": round(y, 1),
+                    "url": point.url,
+                    "title": f"{_label(point.start, bucket)}: median time to {stage} {display(value, 'seconds')}",
+                }
+            )
+        chart.lines.append(
+            {
+                "stage": stage,
+                "colour": LINE_COLOURS[stage],
+                "runs": [" ".join(r) for r in runs if len(r) > 1],
+                "dots": dots,
+            }
+        )
     for i, point in enumerate(points):
         if i % every == 0:
             chart.xlabels.append({"x": round(LEFT + i * slot + slot / 2, 1), "label": _label(point.start, bucket)})
-    chart.yticks = [{"y": round(chart.baseline - plot_h * f, 1), "label": display(top * f, "seconds")} for f in (0, 0.5, 1)]
+    chart.yticks = [
+        {"y": round(chart.baseline - plot_h * f, 1), "label": display(top * f, "seconds")} for f in (0, 0.5, 1)
+    ]
     chart.legend = [{"label": f"Time to {s}", "fill": LINE_COLOURS[s]} for s in stages]
     measured = [p.medians["resolve"] for p in points if p.medians["resolve"] is not None]
     chart.summary = (
         f"Median time to resolve per {bucket}, from {display(measured[0], 'seconds')} to "
-        f"{display(measured[-1], 'seconds')}." if measured else "No incident of the period was resolved with known times."
-    )  # fmt: skip
+        f"{display(measured[-1], 'seconds')}."
+        if measured
+        else "No incident of the period was resolved with known times."
+    )
     return chart
 
 
@@ -209,12 +237,24 @@ def origin_bars(rows: list[OriginRow]) -> Chart:
         y = TOP + i * row_h
         open_w = (r.open.current or 0) * scale
         late_w = (r.overdue.current or 0) * scale
-        chart.items.append({
-            "label": r.label, "label_y": y + bar_h - 4, "x": label_w, "y": y, "h": bar_h,
-            "open_w": round(open_w, 1), "late_w": round(late_w, 1), "open_url": r.open.url, "late_url": r.overdue.url,
-            "open_fill": OPEN_COLOUR, "late_fill": OVERDUE_COLOUR,
-            "text": f"{r.open.current:,} open · {r.overdue.current:,} overdue", "text_x": round(label_w + open_w + 6, 1),
-            "title_open": f"{r.label}: {r.open.current:,} open", "title_late": f"{r.label}: {r.overdue.current:,} overdue",
-        })  # fmt: skip
+        chart.items.append(
+            {
+                "label": r.label,
+                "label_y": y + bar_h - 4,
+                "x": label_w,
+                "y": y,
+                "h": bar_h,
+                "open_w": round(open_w, 1),
+                "late_w": round(late_w, 1),
+                "open_url": r.open.url,
+                "late_url": r.overdue.url,
+                "open_fill": OPEN_COLOUR,
+                "late_fill": OVERDUE_COLOUR,
+                "text": f"{r.open.current:,} open · {r.overdue.current:,} overdue",
+                "text_x": round(label_w + open_w + 6, 1),
+                "title_open": f"{r.label}: {r.open.current:,} open",
+                "title_late": f"{r.label}: {r.overdue.current:,} overdue",
+            }
+        )
     chart.legend = [{"label": "Open", "fill": OPEN_COLOUR}, {"label": "Of which overdue", "fill": OVERDUE_COLOUR}]
     return chart

@@ -29,40 +29,35 @@ Rules every figure follows (the help page and docs/dashboards.md say the same):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import (
-    BooleanField,
-    Case,
-    Count,
-    Exists,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    Min,
-    OuterRef,
-    Q,
-    Value,
-    When,
-)
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
-from django.urls import reverse
+from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
 from dashboards import sql
+from dashboards.breakdown import ATTENTION, Breakdown, BreakdownRow, attention_rows, breakdown, build
+from dashboards.core import (
+    DEFAULT_PERIOD,
+    PERIOD_CHOICES,
+    TRUNC,
+    Context,
+    Figure,
+    Filters,
+    Period,
+    Scope,
+    drill,
+    fields_dict,
+    period_dict,
+    plain,
+    started_params,
+)
 from incidents.filters import (
     action_item_closed_q,
     action_item_open_q,
     action_item_overdue_q,
-    action_item_service_q,
     incident_open_q,
-    incident_service_q,
-    incident_team_q,
-    incident_tier_q,
     postmortem_on_time_q,
     postmortem_overdue_q,
 )
@@ -76,293 +71,32 @@ from reviews.filters import (
     review_overdue_q,
     tier_intervals,
 )
-from reviews.models import Answer, GameDay, GameDayFinding, Review, Risk, RiskAcceptance
-from teams import permissions
-from teams.models import System, Team, User
+from reviews.models import Answer, Review, Risk, RiskAcceptance
+from teams.models import System, User
 
-SEVERE_LEVEL = 2  # SEV1 and SEV2 are "severe"
+__all__ = [
+    "ATTENTION",
+    "DEFAULT_PERIOD",
+    "DEFINITIONS",
+    "PERIOD_CHOICES",
+    "Breakdown",
+    "BreakdownRow",
+    "Figure",
+    "Filters",
+    "Kpis",
+    "Period",
+    "Scope",
+    "attention_rows",
+    "breakdown",
+    "kpis",
+    "period_dict",
+]
+
 EXPIRING_DAYS = 30  # a risk acceptance "expires soon" within this many days
 REPEAT_MINIMUM = 2  # a service or factor category "recurs" with at least this many incidents in the period
 TOP = 10  # rows in the repeat and acceptance tables
 
-# --- periods -----------------------------------------------------------------------------------
-
-PERIOD_CHOICES = [
-    ("30d", "Last 30 days"),
-    ("90d", "Last 90 days"),
-    ("365d", "Last 365 days"),
-    ("quarter", "This quarter"),
-    ("custom", "Custom range"),
-]
-PERIOD_DAYS = {"30d": 30, "90d": 90, "365d": 365}
-DEFAULT_PERIOD = "90d"
-
-
-@dataclass(frozen=True)
-class Period:
-    """Whole days `start`..`end` (inclusive) in the organization's time zone, and the equally long
-    period just before it ("previous")."""
-
-    key: str
-    start: date
-    end: date
-
-    @classmethod
-    def last(cls, days: int, *, today: date | None = None) -> Period:
-        end = today or timezone.localdate()
-        key = f"{days}d" if f"{days}d" in PERIOD_DAYS else "custom"
-        return cls(key, end - timedelta(days=days - 1), end)
-
-    @classmethod
-    def quarter(cls, *, today: date | None = None) -> Period:
-        end = today or timezone.localdate()
-        return cls("quarter", date(end.year, 3 * ((end.month - 1) // 3) + 1, 1), end)
-
-    @classmethod
-    def named(cls, key: str, *, start: date | None = None, end: date | None = None, today: date | None = None) -> Period:
-        if key in PERIOD_DAYS:
-            return cls.last(PERIOD_DAYS[key], today=today)
-        if key == "quarter":
-            return cls.quarter(today=today)
-        if key == "custom" and start and end:
-            return cls("custom", start, end)
-        raise ValueError(f"unknown period {key!r}")
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    @property
-    def previous(self) -> Period:
-        return Period("previous", self.start - timedelta(days=self.days), self.start - timedelta(days=1))
-
-    @property
-    def since(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.start, time.min))
-
-    @property
-    def until(self) -> datetime:
-        """The first moment after the period."""
-        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
-
-    @property
-    def bucket(self) -> str:
-        """The time-series step: days for a month, weeks up to about half a year, then months."""
-        return "day" if self.days <= 45 else "week" if self.days <= 200 else "month"
-
-    @property
-    def label(self) -> str:
-        names = dict(PERIOD_CHOICES)
-        span = f"{self.start:%-d %b %Y} – {self.end:%-d %b %Y}"
-        return f"{names[self.key]} ({span})" if self.key in names and self.key != "custom" else span
-
-    def params(self) -> dict[str, str]:
-        """The dashboard's own query parameters for this period."""
-        if self.key == "custom":
-            return {"period": "custom", "start": self.start.isoformat(), "end": self.end.isoformat()}
-        return {"period": self.key}
-
-    def buckets(self) -> list[tuple[date, date, date]]:
-        """(bucket key, first day, last day) of every step of the period, clipped to the period."""
-        out = []
-        current = _bucket_start(self.start, self.bucket)
-        while current <= self.end:
-            following = _next_bucket(current, self.bucket)
-            out.append((current, max(current, self.start), min(following - timedelta(days=1), self.end)))
-            current = following
-        return out
-
-
-def _bucket_start(day: date, bucket: str) -> date:
-    if bucket == "week":
-        return day - timedelta(days=day.weekday())
-    if bucket == "month":
-        return day.replace(day=1)
-    return day
-
-
-def _next_bucket(day: date, bucket: str) -> date:
-    if bucket == "week":
-        return day + timedelta(days=7)
-    if bucket == "month":
-        return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return day + timedelta(days=1)
-
-
-TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
-
-
-# --- scope and filters -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What the reader narrowed the figures to. Each entity applies each filter by one rule:
-
-    * teams: incidents owned by or affecting a service of one of the teams (and their postmortems);
-      action items, reviews and services of the teams.
-    * services: incidents affecting one of them; action items from such incidents or from a review
-      of the services; their reviews.
-    * tiers: the same through the services of those tiers.
-    * severities: incidents of those severities, their postmortems and action items (action items
-      from no incident are left out); readiness figures ignore severity.
-    """
-
-    teams: tuple[Team, ...] = ()
-    services: tuple[System, ...] = ()
-    tiers: tuple[int, ...] = ()
-    severities: tuple[Severity, ...] = ()
-
-    def incidents_q(self) -> Q:
-        q = Q()
-        if self.teams:
-            q &= incident_team_q(self.teams)
-        if self.services:
-            q &= incident_service_q(self.services)
-        if self.tiers:
-            q &= incident_tier_q(self.tiers)
-        if self.severities:
-            q &= Q(severity__in=self.severities)
-        return q
-
-    def postmortems_q(self) -> Q:
-        q = self.incidents_q()
-        return Q(incident__in=Incident.objects.filter(q).values("pk")) if q else Q()
-
-    def action_items_q(self) -> Q:
-        q = Q()
-        if self.teams:
-            q &= Q(team__in=self.teams)
-        if self.services:
-            q &= action_item_service_q(self.services)
-        if self.tiers:
-            q &= action_item_service_q(System.objects.filter(tier__in=self.tiers))
-        if self.severities:
-            q &= Q(incident__severity__in=self.severities)
-        return q
-
-    def reviews_q(self) -> Q:
-        q = Q()
-        if self.teams:
-            q &= Q(team__in=self.teams)
-        if self.services:
-            q &= Q(system__in=self.services)
-        if self.tiers:
-            q &= Q(system__tier__in=self.tiers)
-        return q
-
-    def services_q(self) -> Q:
-        q = Q()
-        if self.teams:
-            q &= Q(team__in=self.teams)
-        if self.services:
-            q &= Q(pk__in=[s.pk for s in self.services])
-        if self.tiers:
-            q &= Q(tier__in=self.tiers)
-        return q
-
-    def params(self, *, severity: bool = True) -> list[tuple[str, str]]:
-        """The filters as list query parameters (the lists' FilterSets read the same names)."""
-        out = [("team", t.slug) for t in self.teams] + [("service", s.slug) for s in self.services]
-        out += [("tier", str(t)) for t in self.tiers]
-        if severity:
-            out += [("severity", s.name) for s in self.severities]
-        return out
-
-    def as_dict(self) -> dict[str, list]:
-        return {
-            "team": [t.slug for t in self.teams],
-            "service": [s.slug for s in self.services],
-            "tier": list(self.tiers),
-            "severity": [s.name for s in self.severities],
-        }
-
-
-@dataclass(frozen=True)
-class Scope:
-    kind: str  # "organization", "team" or "service"
-    team: Team | None = None
-    service: System | None = None
-
-    @classmethod
-    def organization(cls) -> Scope:
-        return cls("organization")
-
-    @classmethod
-    def of_team(cls, team: Team) -> Scope:
-        return cls("team", team=team)
-
-    @classmethod
-    def of_service(cls, service: System) -> Scope:
-        return cls("service", service=service)
-
-    def apply(self, filters: Filters) -> Filters:
-        if self.kind == "team":
-            return replace(filters, teams=(self.team,))  # type: ignore[arg-type]
-        if self.kind == "service":
-            return replace(filters, teams=(), tiers=(), services=(self.service,))  # type: ignore[arg-type]
-        return filters
-
-    @property
-    def title(self) -> str:
-        if self.kind == "team":
-            return f"{self.team} dashboard"
-        if self.kind == "service":
-            return f"{self.service} dashboard"
-        return "Organization dashboard"
-
-    def as_dict(self) -> dict[str, Any]:
-        subject = self.team or self.service
-        return {"kind": self.kind, "slug": getattr(subject, "slug", None), "name": str(subject) if subject else None}
-
-
 # --- results -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Figure:
-    """One number, the same number for the previous period, and the list it counts."""
-
-    key: str
-    label: str
-    current: float | None
-    previous: float | None = None
-    unit: str = "count"  # count, seconds, days
-    url: str = ""
-    hidden: int = 0
-    better: str = "lower"  # the direction that is good news: lower, higher, or "" for neither
-    now: bool = False  # a figure about the present (no previous value by design)
-
-    @property
-    def change(self) -> float | None:
-        if self.current is None or self.previous is None:
-            return None
-        return self.current - self.previous
-
-    @property
-    def change_percent(self) -> float | None:
-        if self.change is None or not self.previous:
-            return None
-        return 100.0 * self.change / self.previous
-
-    @property
-    def trend(self) -> str:
-        """"good", "bad" or "" (no change, no comparison, or no preferred direction)."""
-        if not self.change or not self.better:
-            return ""
-        return "good" if (self.change < 0) == (self.better == "lower") else "bad"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "label": self.label,
-            "current": self.current,
-            "previous": self.previous,
-            "change": self.change,
-            "unit": self.unit,
-            "url": self.url,
-            "hidden": self.hidden,
-        }
 
 
 @dataclass
@@ -375,6 +109,9 @@ class SeriesPoint:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**fields_dict(self), "total": self.total}
 
 
 @dataclass
@@ -526,102 +263,10 @@ class Kpis:
         }
 
     def as_dict(self) -> dict[str, Any]:
-        return {**_plain(self), "headline": _plain(self.headline()), "hidden": self.hidden}
-
-
-def _plain(value: Any) -> Any:
-    """Dataclasses to JSON-friendly dicts (Figures keep their computed change)."""
-    if isinstance(value, Figure | Period | Scope | Filters | Breakdown):
-        return value.as_dict() if not isinstance(value, Period) else period_dict(value)
-    if hasattr(value, "__dataclass_fields__"):
-        out = {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-        if isinstance(value, SeriesPoint):
-            out["total"] = value.total
-        if isinstance(value, BreakdownRow):
-            out.update(reasons=value.reasons, url=value.url)
-        return out
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def period_dict(period: Period) -> dict[str, Any]:
-    previous = period.previous
-    return {
-        "key": period.key,
-        "start": period.start.isoformat(),
-        "end": period.end.isoformat(),
-        "days": period.days,
-        "bucket": period.bucket,
-        "previous_start": previous.start.isoformat(),
-        "previous_end": previous.end.isoformat(),
-    }
-
-
-# --- drill-down links --------------------------------------------------------------------------
-
-LISTS = {
-    "incidents": "incidents:incident-list",
-    "postmortems": "incidents:postmortem-list",
-    "actions": "incidents:action-item-list",
-    "reviews": "reviews:review-list",
-    "services": "teams:service-list",
-}
-
-
-def drill(kind: str, filters: Filters, *extra: tuple[str, Any], **more: Any) -> str:
-    """The URL of the list `kind` narrowed to `filters` plus extra parameters."""
-    params = filters.params(severity=kind not in ("reviews", "services"))
-    params += [(k, str(v)) for k, v in extra]
-    params += [(k, str(v)) for k, v in more.items()]
-    query = urlencode(params)
-    return reverse(LISTS[kind]) + (f"?{query}" if query else "")
-
-
-def _started(period: Period) -> tuple[tuple[str, str], ...]:
-    return (("started_after", period.start.isoformat()), ("started_before", period.end.isoformat()))
+        return {**fields_dict(self), "headline": plain(self.headline()), "hidden": self.hidden}
 
 
 # --- computing ---------------------------------------------------------------------------------
-
-
-class _Context:
-    """What every query of one call shares: the reader, the windows, the filters, the severities."""
-
-    def __init__(self, *, user: User, period: Period, filters: Filters, today: date | None) -> None:
-        self.user = user
-        self.period = period
-        self.filters = filters
-        self.today = today or timezone.localdate()
-        self.now = timezone.now()
-        self.since = period.since
-        self.until = period.until
-        self.since_prev = period.previous.since
-        self.severities = list(Severity.objects.order_by("level"))
-        self.severe = [s for s in self.severities if s.level <= SEVERE_LEVEL]
-
-    def hidden_q(self, model: type) -> Q:
-        """Rows of `model` the reader may not open (none for admins)."""
-        if permissions.is_admin(self.user):
-            return Q(pk__isnull=True)
-        return ~permissions.visible_q(model, self.user)
-
-    def hidden_expr(self, model: type) -> Any:
-        if permissions.is_admin(self.user):
-            return Value(False, output_field=BooleanField())
-        return ExpressionWrapper(self.hidden_q(model), output_field=BooleanField())
-
-    def window(self, field: str, *, previous: bool = False) -> Q:
-        if previous:
-            return Q(**{f"{field}__gte": self.since_prev, f"{field}__lt": self.since})
-        return Q(**{f"{field}__gte": self.since, f"{field}__lt": self.until})
-
-    def both(self, field: str) -> Q:
-        return Q(**{f"{field}__gte": self.since_prev, f"{field}__lt": self.until})
 
 
 def kpis(
@@ -639,11 +284,11 @@ def kpis(
     The breakdown (one row per team, or per service of a team) keeps its `breakdown_limit` worst rows;
     `with_breakdown=False` leaves it out."""
     effective = scope.apply(filters or Filters())
-    c = _Context(user=user, period=period, filters=effective, today=today)
+    c = Context(user=user, period=period, filters=effective, today=today)
     incidents, times, trend = _incident_kpis(c)
     rows = None
     if scope.kind != "service" and with_breakdown:
-        rows = _breakdown(c, scope=scope, limit=breakdown_limit)
+        rows = build(c, scope=scope, limit=breakdown_limit)
     return Kpis(
         scope=scope,
         period=period,
@@ -659,10 +304,15 @@ def kpis(
     )
 
 
-def _incident_kpis(c: _Context) -> tuple[IncidentKpis, list[StageTimes], list[TrendPoint]]:
+def _incident_kpis(c: Context) -> tuple[IncidentKpis, list[StageTimes], list[TrendPoint]]:
     f, period = c.filters, c.period
     base = Incident.objects.filter(f.incidents_q())
-    cur, prev, hidden, open_ = c.window("started_at"), c.window("started_at", previous=True), c.hidden_q(Incident), incident_open_q()
+    cur, prev, hidden, open_ = (
+        c.window("started_at"),
+        c.window("started_at", previous=True),
+        c.hidden_q(Incident),
+        incident_open_q(),
+    )
     rows = {
         row["severity_id"]: row
         for row in base.filter(c.both("started_at") | open_)
@@ -684,7 +334,7 @@ def _incident_kpis(c: _Context) -> tuple[IncidentKpis, list[StageTimes], list[Tr
         ids = {s.pk for s in severities} if severities is not None else None
         return sum(row[key] for sid, row in rows.items() if ids is None or sid in ids)
 
-    started = _started(period)
+    started = started_params(period)
 
     def severity_url(severity: Severity) -> str:
         # A severity the reader filtered out counts nothing, so it links nowhere.
@@ -694,36 +344,59 @@ def _incident_kpis(c: _Context) -> tuple[IncidentKpis, list[StageTimes], list[Tr
 
     by_severity = [
         Figure(
-            f"incidents_{s.name}", s.name, total("cur", [s]), total("prev", [s]), url=severity_url(s),
+            f"incidents_{s.name}",
+            s.name,
+            total("cur", [s]),
+            total("prev", [s]),
+            url=severity_url(s),
             hidden=total("cur_hidden", [s]),
         )
         for s in c.severities
-    ]  # fmt: skip
+    ]
     severe_filters = replace(f, severities=tuple(s for s in c.severe if not f.severities or s in f.severities))
     open_params = [("status", s) for s in incident_open_statuses()]
     incidents = IncidentKpis(
         total=Figure(
-            "incidents", "Incidents", total("cur"), total("prev"), url=drill("incidents", f, *started),
+            "incidents",
+            "Incidents",
+            total("cur"),
+            total("prev"),
+            url=drill("incidents", f, *started),
             hidden=total("cur_hidden"),
         ),
         severe=Figure(
-            "severe_incidents", "SEV1–2 incidents", total("cur", c.severe), total("prev", c.severe),
+            "severe_incidents",
+            "SEV1–2 incidents",
+            total("cur", c.severe),
+            total("prev", c.severe),
             url=drill("incidents", severe_filters, *started) if severe_filters.severities else "",
             hidden=total("cur_hidden", c.severe),
         ),
         by_severity=by_severity,
         open_now=Figure(
-            "open_incidents", "Open incidents", total("open"), None, url=drill("incidents", f, *open_params),
-            hidden=total("open_hidden"), better="", now=True,
+            "open_incidents",
+            "Open incidents",
+            total("open"),
+            None,
+            url=drill("incidents", f, *open_params),
+            hidden=total("open_hidden"),
+            better="",
+            now=True,
         ),
         unresolved=Figure(
-            "unresolved_incidents", "Started in the period and still open", total("unresolved"), None,
-            url=drill("incidents", f, *started, *open_params), hidden=total("unresolved_hidden"), better="", now=True,
+            "unresolved_incidents",
+            "Started in the period and still open",
+            total("unresolved"),
+            None,
+            url=drill("incidents", f, *started, *open_params),
+            hidden=total("unresolved_hidden"),
+            better="",
+            now=True,
         ),
         hidden=total("any_hidden"),
         series=_series(c, base),
         severities=[s.name for s in c.severities],
-    )  # fmt: skip
+    )
     return incidents, _times(c, base, incidents.total), _trend(c, base)
 
 
@@ -731,7 +404,7 @@ def incident_open_statuses() -> list[str]:
     return [s.value for s in (Incident.Status.INVESTIGATING, Incident.Status.IDENTIFIED, Incident.Status.MONITORING)]
 
 
-def _series(c: _Context, base: Any) -> list[SeriesPoint]:
+def _series(c: Context, base: Any) -> list[SeriesPoint]:
     bucket = c.period.bucket
     counts: dict[tuple[date, int], int] = {}
     for row in (
@@ -762,7 +435,7 @@ def _day(value: datetime | date) -> date:
     return value
 
 
-def _times(c: _Context, base: Any, total: Figure) -> list[StageTimes]:
+def _times(c: Context, base: Any, total: Figure) -> list[StageTimes]:
     cur, prev = c.window("started_at"), c.window("started_at", previous=True)
     hidden = c.hidden_q(Incident)
     counts: dict[str, Any] = {}
@@ -776,7 +449,7 @@ def _times(c: _Context, base: Any, total: Figure) -> list[StageTimes]:
         percentiles[stage] = (seconds, cur & measured)
         percentiles[f"{stage}_prev"] = (seconds, prev & measured)
     row = sql.aggregate(base.filter(c.both("started_at")), counts=counts, percentiles=percentiles)[0]
-    started = _started(c.period)
+    started = started_params(c.period)
     out = []
     for stage, label in STAGE_LABELS.items():
         now, before = row[stage] or [None, None], row[f"{stage}_prev"] or [None, None]
@@ -788,20 +461,23 @@ def _times(c: _Context, base: Any, total: Figure) -> list[StageTimes]:
                 label=label,
                 median=Figure(f"{stage}_median", f"{label} (median)", now[0], before[0], unit="seconds", url=known),
                 p90=Figure(f"{stage}_p90", f"{label} (90th percentile)", now[1], before[1], unit="seconds", url=known),
-                measured=Figure(f"{stage}_measured", "Measured", n, n_prev, url=known, better="",
-                                hidden=row[f"{stage}_n_hidden"]),
+                measured=Figure(
+                    f"{stage}_measured", "Measured", n, n_prev, url=known, better="", hidden=row[f"{stage}_n_hidden"]
+                ),
                 unknown=Figure(
-                    f"{stage}_unknown", "Without a known time", (total.current or 0) - n,
+                    f"{stage}_unknown",
+                    "Without a known time",
+                    (total.current or 0) - n,
                     (total.previous or 0) - n_prev,
                     url=drill("incidents", c.filters, *started, timing=f"{stage}-unknown"),
                     hidden=total.hidden - row[f"{stage}_n_hidden"],
                 ),
             )
-        )  # fmt: skip
+        )
     return out
 
 
-def _trend(c: _Context, base: Any) -> list[TrendPoint]:
+def _trend(c: Context, base: Any) -> list[TrendPoint]:
     percentiles = {stage: (sql.Seconds(end, "started_at"), measured_q(stage)) for stage, end in STAGES.items()}
     rows = sql.aggregate(
         base.filter(c.window("started_at")).annotate(bucket=TRUNC[c.period.bucket]("started_at")),
@@ -819,7 +495,7 @@ def _trend(c: _Context, base: Any) -> list[TrendPoint]:
     return points
 
 
-def _postmortem_kpis(c: _Context) -> PostmortemKpis:
+def _postmortem_kpis(c: Context) -> PostmortemKpis:
     f = c.filters
     base = Postmortem.objects.filter(f.postmortems_q())
     cur, prev = c.window("incident__started_at"), c.window("incident__started_at", previous=True)
@@ -845,10 +521,9 @@ def _postmortem_kpis(c: _Context) -> PostmortemKpis:
         percentiles={"days": (days, cur & timed), "days_prev": (days, prev & timed)},
     )[0]
     # Overdue now, and overdue as of the start of the period (it existed, was due, was not published yet).
-    start_overdue = (
-        Q(created_at__lt=c.since, due_date__lt=c.period.start)
-        & (~Q(status=Postmortem.Status.PUBLISHED) | Q(published_at__gte=c.since))
-    )  # fmt: skip
+    start_overdue = Q(created_at__lt=c.since, due_date__lt=c.period.start) & (
+        ~Q(status=Postmortem.Status.PUBLISHED) | Q(published_at__gte=c.since)
+    )
     overdue_now = postmortem_overdue_q(c.today)
     late = base.filter(overdue_now | start_overdue | cur).aggregate(
         now=Count("pk", filter=overdue_now),
@@ -856,26 +531,57 @@ def _postmortem_kpis(c: _Context) -> PostmortemKpis:
         hidden=Count("pk", filter=overdue_now & hidden),
         any_hidden=Count("pk", filter=(overdue_now | (cur & required)) & hidden),
     )
-    started = _started(c.period)
+    started = started_params(c.period)
     completed_url = drill("postmortems", f, *started, required="true", status=Postmortem.Status.PUBLISHED)
     return PostmortemKpis(
-        required=Figure("postmortems_required", "Postmortems required", row["n_required"], row["n_required_prev"],
-                        url=drill("postmortems", f, *started, required="true"), hidden=row["n_required_hidden"],
-                        better=""),
-        completed=Figure("postmortems_completed", "Postmortems completed", row["done"], row["done_prev"],
-                         url=completed_url, hidden=row["done_hidden"], better="higher"),
-        on_time=Figure("postmortems_on_time", "Completed on time", row["on_time"], row["on_time_prev"],
-                       url=drill("postmortems", f, *started, required="true", on_time="true"),
-                       hidden=row["on_time_hidden"], better="higher"),
-        days_to_publish=Figure("postmortem_days_to_publish", "Median days to publish", (row["days"] or [None])[0],
-                               (row["days_prev"] or [None])[0], unit="days", url=completed_url),
-        overdue=Figure("postmortems_overdue", "Overdue postmortems", late["now"], late["before"],
-                       url=drill("postmortems", f, overdue="true"), hidden=late["hidden"]),
+        required=Figure(
+            "postmortems_required",
+            "Postmortems required",
+            row["n_required"],
+            row["n_required_prev"],
+            url=drill("postmortems", f, *started, required="true"),
+            hidden=row["n_required_hidden"],
+            better="",
+        ),
+        completed=Figure(
+            "postmortems_completed",
+            "Postmortems completed",
+            row["done"],
+            row["done_prev"],
+            url=completed_url,
+            hidden=row["done_hidden"],
+            better="higher",
+        ),
+        on_time=Figure(
+            "postmortems_on_time",
+            "Completed on time",
+            row["on_time"],
+            row["on_time_prev"],
+            url=drill("postmortems", f, *started, required="true", on_time="true"),
+            hidden=row["on_time_hidden"],
+            better="higher",
+        ),
+        days_to_publish=Figure(
+            "postmortem_days_to_publish",
+            "Median days to publish",
+            (row["days"] or [None])[0],
+            (row["days_prev"] or [None])[0],
+            unit="days",
+            url=completed_url,
+        ),
+        overdue=Figure(
+            "postmortems_overdue",
+            "Overdue postmortems",
+            late["now"],
+            late["before"],
+            url=drill("postmortems", f, overdue="true"),
+            hidden=late["hidden"],
+        ),
         hidden=late["any_hidden"],
-    )  # fmt: skip
+    )
 
 
-def _action_item_kpis(c: _Context) -> ActionItemKpis:
+def _action_item_kpis(c: Context) -> ActionItemKpis:
     f = c.filters
     base = ActionItem.objects.filter(f.action_items_q())
     hidden = c.hidden_q(ActionItem)
@@ -930,35 +636,81 @@ def _action_item_kpis(c: _Context) -> ActionItemKpis:
             OriginRow(
                 origin=value,
                 label=label,
-                open=Figure(f"open_{value}", "Open", r.get("open", 0), url=drill("actions", f, *open_params, origin=value),
-                            hidden=r.get("open_hidden", 0), better=""),
-                overdue=Figure(f"overdue_{value}", "Overdue", r.get("overdue", 0),
-                               url=drill("actions", f, origin=value, overdue="true"), hidden=r.get("overdue_hidden", 0)),
-                closed=Figure(f"closed_{value}", "Closed in the period", r.get("closed", 0),
-                              url=drill("actions", f, *closed_params, origin=value), hidden=r.get("closed_hidden", 0),
-                              better="higher"),
+                open=Figure(
+                    f"open_{value}",
+                    "Open",
+                    r.get("open", 0),
+                    url=drill("actions", f, *open_params, origin=value),
+                    hidden=r.get("open_hidden", 0),
+                    better="",
+                ),
+                overdue=Figure(
+                    f"overdue_{value}",
+                    "Overdue",
+                    r.get("overdue", 0),
+                    url=drill("actions", f, origin=value, overdue="true"),
+                    hidden=r.get("overdue_hidden", 0),
+                ),
+                closed=Figure(
+                    f"closed_{value}",
+                    "Closed in the period",
+                    r.get("closed", 0),
+                    url=drill("actions", f, *closed_params, origin=value),
+                    hidden=r.get("closed_hidden", 0),
+                    better="higher",
+                ),
             )
-        )  # fmt: skip
+        )
     closed_url = drill("actions", f, *closed_params)
     return ActionItemKpis(
-        open=Figure("action_items_open", "Open action items", row["open"], row["open_before"],
-                    url=drill("actions", f, *open_params), hidden=row["open_hidden"]),
-        overdue=Figure("action_items_overdue", "Overdue action items", row["overdue"], row["overdue_before"],
-                       url=drill("actions", f, overdue="true"), hidden=row["overdue_hidden"]),
-        closed=Figure("action_items_closed", "Action items closed", row["closed"], row["closed_prev"], url=closed_url,
-                      hidden=row["closed_hidden"], better="higher"),
-        created=Figure("action_items_created", "Action items created", row["created"], row["created_prev"],
-                       url=drill("actions", f, created_after=c.period.start.isoformat(),
-                                 created_before=c.period.end.isoformat()),
-                       hidden=row["created_hidden"], better=""),
-        days_to_close=Figure("action_item_days_to_close", "Median days to close", (row["days"] or [None])[0],
-                             (row["days_prev"] or [None])[0], unit="days", url=closed_url),
+        open=Figure(
+            "action_items_open",
+            "Open action items",
+            row["open"],
+            row["open_before"],
+            url=drill("actions", f, *open_params),
+            hidden=row["open_hidden"],
+        ),
+        overdue=Figure(
+            "action_items_overdue",
+            "Overdue action items",
+            row["overdue"],
+            row["overdue_before"],
+            url=drill("actions", f, overdue="true"),
+            hidden=row["overdue_hidden"],
+        ),
+        closed=Figure(
+            "action_items_closed",
+            "Action items closed",
+            row["closed"],
+            row["closed_prev"],
+            url=closed_url,
+            hidden=row["closed_hidden"],
+            better="higher",
+        ),
+        created=Figure(
+            "action_items_created",
+            "Action items created",
+            row["created"],
+            row["created_prev"],
+            url=drill("actions", f, created_after=c.period.start.isoformat(), created_before=c.period.end.isoformat()),
+            hidden=row["created_hidden"],
+            better="",
+        ),
+        days_to_close=Figure(
+            "action_item_days_to_close",
+            "Median days to close",
+            (row["days"] or [None])[0],
+            (row["days_prev"] or [None])[0],
+            unit="days",
+            url=closed_url,
+        ),
         by_origin=by_origin,
         hidden=row["any_hidden"],
-    )  # fmt: skip
+    )
 
 
-def _readiness_kpis(c: _Context) -> ReadinessKpis:
+def _readiness_kpis(c: Context) -> ReadinessKpis:
     f = c.filters
     intervals = tier_intervals()
     never, overdue = never_reviewed_q(), review_overdue_q(c.today, intervals)
@@ -966,9 +718,13 @@ def _readiness_kpis(c: _Context) -> ReadinessKpis:
         r["tier"]: r
         for r in System.objects.filter(f.services_q())
         .values("tier")
-        .annotate(services=Count("pk", filter=in_use_q()), never=Count("pk", filter=never), overdue=Count("pk", filter=overdue))
+        .annotate(
+            services=Count("pk", filter=in_use_q()),
+            never=Count("pk", filter=never),
+            overdue=Count("pk", filter=overdue),
+        )
         .order_by()
-    }  # fmt: skip
+    }
     in_use = [("lifecycle", v) for v, _ in System.Lifecycle.choices if v != System.Lifecycle.RETIRED]
     by_tier = []
     for tier, label in System.Tier.choices:
@@ -981,14 +737,30 @@ def _readiness_kpis(c: _Context) -> ReadinessKpis:
                 tier=tier,
                 label=label,
                 interval_days=intervals.get(tier, 365),
-                services=Figure(f"services_tier{tier}", "Services in use", r.get("services", 0),
-                                url=drill("services", tier_filters, *in_use), better="", now=True),
-                never_reviewed=Figure(f"never_reviewed_tier{tier}", "Never reviewed", r.get("never", 0),
-                                      url=drill("services", tier_filters, review="never"), now=True),
-                overdue=Figure(f"review_overdue_tier{tier}", "Review overdue", r.get("overdue", 0),
-                               url=drill("services", tier_filters, review="overdue"), now=True),
+                services=Figure(
+                    f"services_tier{tier}",
+                    "Services in use",
+                    r.get("services", 0),
+                    url=drill("services", tier_filters, *in_use),
+                    better="",
+                    now=True,
+                ),
+                never_reviewed=Figure(
+                    f"never_reviewed_tier{tier}",
+                    "Never reviewed",
+                    r.get("never", 0),
+                    url=drill("services", tier_filters, review="never"),
+                    now=True,
+                ),
+                overdue=Figure(
+                    f"review_overdue_tier{tier}",
+                    "Review overdue",
+                    r.get("overdue", 0),
+                    url=drill("services", tier_filters, review="overdue"),
+                    now=True,
+                ),
             )
-        )  # fmt: skip
+        )
     latest = Review.objects.filter(f.reviews_q() & latest_review_q())
     risks = Answer.objects.filter(review__in=latest.values("pk")).aggregate(
         high=Count("pk", filter=Q(risk=Risk.HIGH)), medium=Count("pk", filter=Q(risk=Risk.MEDIUM))
@@ -1001,8 +773,13 @@ def _readiness_kpis(c: _Context) -> ReadinessKpis:
     )
     launches = [
         AcceptedLaunch(
-            review_id=r.pk, title=r.title, url=r.get_absolute_url(), service=r.system.name, team=r.team.name,
-            accepted_risks=r.accepted_risks, next_expiry=r.next_expiry,
+            review_id=r.pk,
+            title=r.title,
+            url=r.get_absolute_url(),
+            service=r.system.name,
+            team=r.team.name,
+            accepted_risks=r.accepted_risks,
+            next_expiry=r.next_expiry,
         )
         for r in launched.select_related("system", "team")
         .annotate(
@@ -1010,26 +787,54 @@ def _readiness_kpis(c: _Context) -> ReadinessKpis:
             next_expiry=Min("acceptances__expires_at", filter=Q(acceptances__expires_at__gt=c.now)),
         )
         .order_by("next_expiry", "pk")[:TOP]
-    ]  # fmt: skip
+    ]
     approved = ("status", Review.Status.APPROVED)
     return ReadinessKpis(
-        high_risks=Figure("high_risks", "High risks", risks["high"], url=drill("reviews", f, latest="true", risk="high"), now=True),
-        medium_risks=Figure("medium_risks", "Medium risks", risks["medium"],
-                            url=drill("reviews", f, latest="true", risk="medium"), now=True),
-        never_reviewed=Figure("never_reviewed", "Services never reviewed", sum(t.never_reviewed.current for t in by_tier),
-                              url=drill("services", f, review="never"), now=True),
-        overdue=Figure("reviews_overdue", "Services overdue for review", sum(t.overdue.current for t in by_tier),
-                       url=drill("services", f, review="overdue"), now=True),
-        accepted_launches=Figure("accepted_launches", "Launched with accepted risks", launch_counts["n"],
-                                 url=drill("reviews", f, approved, accepted="active"), better="", now=True),
-        expiring_soon=Figure("acceptances_expiring", f"Acceptances expiring within {EXPIRING_DAYS} days",
-                             launch_counts["soon"], url=drill("reviews", f, approved, accepted="expiring"), now=True),
+        high_risks=Figure(
+            "high_risks", "High risks", risks["high"], url=drill("reviews", f, latest="true", risk="high"), now=True
+        ),
+        medium_risks=Figure(
+            "medium_risks",
+            "Medium risks",
+            risks["medium"],
+            url=drill("reviews", f, latest="true", risk="medium"),
+            now=True,
+        ),
+        never_reviewed=Figure(
+            "never_reviewed",
+            "Services never reviewed",
+            sum(t.never_reviewed.current for t in by_tier),
+            url=drill("services", f, review="never"),
+            now=True,
+        ),
+        overdue=Figure(
+            "reviews_overdue",
+            "Services overdue for review",
+            sum(t.overdue.current for t in by_tier),
+            url=drill("services", f, review="overdue"),
+            now=True,
+        ),
+        accepted_launches=Figure(
+            "accepted_launches",
+            "Launched with accepted risks",
+            launch_counts["n"],
+            url=drill("reviews", f, approved, accepted="active"),
+            better="",
+            now=True,
+        ),
+        expiring_soon=Figure(
+            "acceptances_expiring",
+            f"Acceptances expiring within {EXPIRING_DAYS} days",
+            launch_counts["soon"],
+            url=drill("reviews", f, approved, accepted="expiring"),
+            now=True,
+        ),
         by_tier=by_tier,
         launches=launches,
-    )  # fmt: skip
+    )
 
 
-def _repeat_services(c: _Context) -> list[RepeatRow]:
+def _repeat_services(c: Context) -> list[RepeatRow]:
     through = Incident.services.through
     scoped = Incident.objects.filter(c.filters.incidents_q(), c.both("started_at")).values("pk")
     rows = (
@@ -1047,19 +852,26 @@ def _repeat_services(c: _Context) -> list[RepeatRow]:
         .filter(n__gte=REPEAT_MINIMUM)
         .order_by("-n", "system__name")[:TOP]
     )
-    started = _started(c.period)
+    started = started_params(c.period)
     return [
         RepeatRow(
-            key=r["system__slug"], name=r["system__name"], detail=r["system__team__name"],
-            incidents=Figure(f"repeat_{r['system__slug']}", "Incidents", r["n"], r["prev"],
-                             url=drill("incidents", c.filters, *started, service=r["system__slug"]),
-                             hidden=r["hidden"]),
+            key=r["system__slug"],
+            name=r["system__name"],
+            detail=r["system__team__name"],
+            incidents=Figure(
+                f"repeat_{r['system__slug']}",
+                "Incidents",
+                r["n"],
+                r["prev"],
+                url=drill("incidents", c.filters, *started, service=r["system__slug"]),
+                hidden=r["hidden"],
+            ),
         )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
-def _categories(c: _Context) -> list[RepeatRow]:
+def _categories(c: Context) -> list[RepeatRow]:
     """Contributing-factor categories named by the postmortems of the period's incidents, most named first."""
     cohort = (
         Postmortem.objects.filter(c.filters.postmortems_q(), c.both("incident__started_at"))
@@ -1090,335 +902,23 @@ def _categories(c: _Context) -> list[RepeatRow]:
     """  # noqa: S608 - only our own compiled SQL and fixed fragments; values are parameters
     rows = sql.fetch(statement, [since, since, since, *params, since])
     names = dict(FactorCategory.objects.filter(slug__in=[r["category"] for r in rows]).values_list("slug", "name"))
-    started = _started(c.period)
+    started = started_params(c.period)
     return [
         RepeatRow(
-            key=r["category"], name=names.get(r["category"], r["category"]),
+            key=r["category"],
+            name=names.get(r["category"], r["category"]),
             detail="recurs" if r["current"] >= REPEAT_MINIMUM else "",
-            incidents=Figure(f"category_{r['category']}", "Postmortems", r["current"], r["previous"],
-                             url=drill("postmortems", c.filters, *started, category=r["category"]),
-                             hidden=r["hidden"]),
+            incidents=Figure(
+                f"category_{r['category']}",
+                "Postmortems",
+                r["current"],
+                r["previous"],
+                url=drill("postmortems", c.filters, *started, category=r["category"]),
+                hidden=r["hidden"],
+            ),
         )
         for r in rows
-    ]  # fmt: skip
-
-
-# --- breakdown: one row per team or per service ----------------------------------------------
-
-#: How much each kind of trouble weighs in the "needs attention" ranking (and its wording).
-ATTENTION = [
-    ("postmortems_overdue", 3, "overdue postmortem", "overdue postmortems"),
-    ("severe", 2, "SEV1–2 incident", "SEV1–2 incidents"),
-    ("reviews_overdue", 2, "service overdue for review", "services overdue for review"),
-    ("actions_overdue", 1, "overdue action item", "overdue action items"),
-    ("high_risks", 1, "open high risk", "open high risks"),
-    ("never_reviewed", 1, "service never reviewed", "services never reviewed"),
-]
-
-
-@dataclass
-class BreakdownRow:
-    kind: str  # "team" or "service"
-    id: int
-    name: str
-    slug: str
-    tier: int | None
-    incidents: int
-    incidents_prev: int
-    incidents_hidden: int
-    severe: int
-    severe_prev: int
-    resolve_median: float | None
-    resolve_median_prev: float | None
-    postmortems_overdue: int
-    postmortems_overdue_hidden: int
-    actions_open: int
-    actions_overdue: int
-    actions_overdue_hidden: int
-    actions_closed: int
-    actions_closed_prev: int
-    reviews_overdue: int
-    never_reviewed: int
-    high_risks: int
-    medium_risks: int
-    score: int
-    urls: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def reasons(self) -> list[str]:
-        out = []
-        for key, _weight, one, many in ATTENTION:
-            n = getattr(self, key)
-            if n:
-                out.append(f"{n} {one if n == 1 else many}")
-        return out
-
-    @property
-    def url(self) -> str:
-        if self.kind == "team":
-            return reverse("dashboards:team", args=[self.slug])
-        return reverse("dashboards:service", args=[self.slug])
-
-
-@dataclass
-class Breakdown:
-    kind: str
-    rows: list[BreakdownRow]
-    total: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "total": self.total, "rows": _plain(self.rows)}
-
-    @property
-    def attention(self) -> list[BreakdownRow]:
-        """The five rows whose numbers are worst (score above zero), worst first."""
-        return attention_rows(self.rows, limit=5)
-
-
-def attention_rows(rows: list[BreakdownRow], *, limit: int | None = None) -> list[BreakdownRow]:
-    """The rows that need attention (score above zero), in breakdown order (worst first)."""
-    return [row for row in rows if row.score > 0][:limit]
-
-
-def breakdown(
-    *,
-    scope: Scope,
-    period: Period,
-    user: User,
-    filters: Filters | None = None,
-    today: date | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-    kind: str | None = None,
-) -> Breakdown:
-    """One row per team or per service, worst first: by default per team for the organization and per
-    service for a team; `kind="service"` on the organization gives every service (narrowed by the filters)."""
-    effective = scope.apply(filters or Filters())
-    c = _Context(user=user, period=period, filters=effective, today=today)
-    return _breakdown(c, scope=scope, limit=limit, offset=offset, kind=kind)
-
-
-def _breakdown(c: _Context, *, scope: Scope, limit: int | None, offset: int = 0, kind: str | None = None) -> Breakdown:
-    if scope.kind == "service":
-        raise ValueError("a service has no breakdown")
-    kind = kind or ("service" if scope.kind == "team" else "team")
-    f = c.filters
-    params: list[Any] = []
-
-    def sub(queryset: Any) -> str:
-        inner, inner_params = sql.compiled(queryset)
-        params.extend(inner_params)
-        return inner
-
-    incidents_table = Incident._meta.db_table
-    through = Incident.services.through._meta.db_table
-    systems = System._meta.db_table
-    resolve = Case(
-        When(measured_q("resolve"), then=sql.Seconds("resolved_at", "started_at")), default=None,
-        output_field=FloatField(),
-    )  # fmt: skip
-    inc = sub(
-        Incident.objects.filter(f.incidents_q(), c.both("started_at"))
-        .annotate(rid=F("pk"), tid=F("team_id"), sev=F("severity__level"), t0=F("started_at"), ttr=resolve,
-                  hid=c.hidden_expr(Incident))
-        .values("rid", "tid", "sev", "t0", "ttr", "hid")
-    )  # fmt: skip
-    pm = sub(
-        Postmortem.objects.filter(f.postmortems_q(), postmortem_overdue_q(c.today))
-        .annotate(rid=F("pk"), iid=F("incident_id"), hid=c.hidden_expr(Postmortem))
-        .values("rid", "iid", "hid")
-    )
-    closed_cur = action_item_closed_q() & c.window("completed_at")
-    closed_prev = action_item_closed_q() & c.window("completed_at", previous=True)
-
-    def flag(q: Q) -> ExpressionWrapper:
-        return ExpressionWrapper(q, output_field=BooleanField())
-
-    ai = sub(
-        ActionItem.objects.filter(f.action_items_q())
-        .filter(action_item_open_q() | Q(completed_at__gte=c.since_prev))
-        .annotate(rid=F("pk"), tid=F("team_id"), iid=F("incident_id"), stype=F("source_type_id"), sid=F("source_id"),
-                  is_open=flag(action_item_open_q()), is_overdue=flag(action_item_overdue_q(c.today)),
-                  is_closed=flag(closed_cur), was_closed=flag(closed_prev), hid=c.hidden_expr(ActionItem))
-        .values("rid", "tid", "iid", "stype", "sid", "is_open", "is_overdue", "is_closed", "was_closed", "hid")
-    )  # fmt: skip
-    intervals = tier_intervals()
-    svc = sub(
-        System.objects.filter(f.services_q())
-        .annotate(rid=F("pk"), tid=F("team_id"), never=flag(never_reviewed_q()),
-                  late=flag(review_overdue_q(c.today, intervals)))
-        .values("rid", "tid", "never", "late")
-    )  # fmt: skip
-    rv = sub(
-        Review.objects.filter(f.reviews_q() & latest_review_q())
-        .annotate(rid=F("pk"), tid=F("team_id"), sys=F("system_id"))
-        .values("rid", "tid", "sys")
-        .annotate(high=Count("answers", filter=Q(answers__risk=Risk.HIGH)),
-                  medium=Count("answers", filter=Q(answers__risk=Risk.MEDIUM)))
-    )  # fmt: skip
-    if kind == "team":
-        pairs = f"""
-        inc_pairs AS (
-            SELECT rid, tid AS k FROM inc
-            UNION SELECT x.incident_id, s.team_id FROM {through} x JOIN {systems} s ON s.id = x.system_id
-                  WHERE x.incident_id IN (SELECT rid FROM inc)),
-        pm_pairs AS (
-            SELECT pm.rid, i.team_id AS k FROM pm JOIN {incidents_table} i ON i.id = pm.iid
-            UNION SELECT pm.rid, s.team_id FROM pm JOIN {through} x ON x.incident_id = pm.iid
-                  JOIN {systems} s ON s.id = x.system_id),
-        ai_pairs AS (SELECT rid, tid AS k FROM ai),
-        svc_pairs AS (SELECT rid, tid AS k FROM svc),
-        rv_pairs AS (SELECT rid, tid AS k FROM rv)"""
-        pair_params: list[Any] = []
-        key_params: tuple = ()
-        keys = f"SELECT id, name, slug, NULL AS tier FROM {Team._meta.db_table}"
-        key_ids = [t.pk for t in f.teams]
-    else:
-        types = ContentType.objects.get_for_models(Answer, GameDayFinding)
-        pairs = f"""
-        inc_pairs AS (
-            SELECT x.incident_id AS rid, x.system_id AS k FROM {through} x WHERE x.incident_id IN (SELECT rid FROM inc)),
-        pm_pairs AS (SELECT pm.rid, x.system_id AS k FROM pm JOIN {through} x ON x.incident_id = pm.iid),
-        ai_pairs AS (
-            SELECT a.rid, x.system_id AS k FROM ai a JOIN {through} x ON x.incident_id = a.iid
-            UNION SELECT a.rid, r.system_id FROM ai a
-                  JOIN {Answer._meta.db_table} an ON a.stype = %s AND an.id = a.sid
-                  JOIN {Review._meta.db_table} r ON r.id = an.review_id
-            UNION SELECT a.rid, r.system_id FROM ai a
-                  JOIN {GameDayFinding._meta.db_table} fd ON a.stype = %s AND fd.id = a.sid
-                  JOIN {GameDay._meta.db_table} g ON g.id = fd.game_day_id
-                  JOIN {Review._meta.db_table} r ON r.id = g.review_id),
-        svc_pairs AS (SELECT rid, rid AS k FROM svc),
-        rv_pairs AS (SELECT rid, sys AS k FROM rv)"""
-        pair_params = [types[Answer].pk, types[GameDayFinding].pk]
-        keys, key_params = sql.compiled(
-            System.objects.filter(f.services_q()).annotate(k_id=F("pk"), k_name=F("name"), k_slug=F("slug"),
-                                                            k_tier=F("tier")).values("k_id", "k_name", "k_slug", "k_tier")
-        )  # fmt: skip
-        keys = f"SELECT k_id AS id, k_name AS name, k_slug AS slug, k_tier AS tier FROM ({keys}) AS sk"
-        key_ids = []
-    since = sql.db_datetime(c.since)
-    if sql.is_postgres():
-        median = "percentile_cont(0.5) WITHIN GROUP (ORDER BY i.ttr) FILTER (WHERE i.t0 {op} %s)"
-        medians = f"{median.format(op='>=')} AS ttr, {median.format(op='<')} AS ttr_prev"
-        median_params = [since, since]
-    else:
-        medians, median_params = "NULL AS ttr, NULL AS ttr_prev", []
-    score = " + ".join(f"{weight} * {column}" for column, weight, _one, _many in ATTENTION)
-    where = f"WHERE k.id IN ({', '.join(str(int(pk)) for pk in key_ids)})" if key_ids else ""
-    page = f"LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-    statement = f"""
-    WITH inc AS ({inc}), pm AS ({pm}), ai AS ({ai}), svc AS ({svc}), rv AS ({rv}),
-    {pairs},
-    inc_stats AS (
-        SELECT p.k,
-               COUNT(*) FILTER (WHERE i.t0 >= %s) AS incidents,
-               COUNT(*) FILTER (WHERE i.t0 < %s) AS incidents_prev,
-               COUNT(*) FILTER (WHERE i.t0 >= %s AND i.hid) AS incidents_hidden,
-               COUNT(*) FILTER (WHERE i.t0 >= %s AND i.sev <= {SEVERE_LEVEL}) AS severe,
-               COUNT(*) FILTER (WHERE i.t0 < %s AND i.sev <= {SEVERE_LEVEL}) AS severe_prev,
-               {medians}
-        FROM inc_pairs p JOIN inc i ON i.rid = p.rid GROUP BY p.k),
-    pm_stats AS (
-        SELECT p.k, COUNT(*) AS postmortems_overdue, COUNT(*) FILTER (WHERE pm.hid) AS postmortems_overdue_hidden
-        FROM pm_pairs p JOIN pm ON pm.rid = p.rid GROUP BY p.k),
-    ai_stats AS (
-        SELECT p.k,
-               COUNT(*) FILTER (WHERE a.is_open) AS actions_open,
-               COUNT(*) FILTER (WHERE a.is_overdue) AS actions_overdue,
-               COUNT(*) FILTER (WHERE a.is_overdue AND a.hid) AS actions_overdue_hidden,
-               COUNT(*) FILTER (WHERE a.is_closed) AS actions_closed,
-               COUNT(*) FILTER (WHERE a.was_closed) AS actions_closed_prev
-        FROM ai_pairs p JOIN ai a ON a.rid = p.rid GROUP BY p.k),
-    svc_stats AS (
-        SELECT p.k, COUNT(*) FILTER (WHERE s.late) AS reviews_overdue, COUNT(*) FILTER (WHERE s.never) AS never_reviewed
-        FROM svc_pairs p JOIN svc s ON s.rid = p.rid GROUP BY p.k),
-    rv_stats AS (
-        SELECT p.k, SUM(r.high) AS high_risks, SUM(r.medium) AS medium_risks
-        FROM rv_pairs p JOIN rv r ON r.rid = p.rid GROUP BY p.k),
-    keyed AS (
-        SELECT k.id, k.name, k.slug, k.tier,
-               COALESCE(inc.incidents, 0) AS incidents, COALESCE(inc.incidents_prev, 0) AS incidents_prev,
-               COALESCE(inc.incidents_hidden, 0) AS incidents_hidden,
-               COALESCE(inc.severe, 0) AS severe, COALESCE(inc.severe_prev, 0) AS severe_prev,
-               inc.ttr AS resolve_median, inc.ttr_prev AS resolve_median_prev,
-               COALESCE(pm.postmortems_overdue, 0) AS postmortems_overdue,
-               COALESCE(pm.postmortems_overdue_hidden, 0) AS postmortems_overdue_hidden,
-               COALESCE(ai.actions_open, 0) AS actions_open, COALESCE(ai.actions_overdue, 0) AS actions_overdue,
-               COALESCE(ai.actions_overdue_hidden, 0) AS actions_overdue_hidden,
-               COALESCE(ai.actions_closed, 0) AS actions_closed,
-               COALESCE(ai.actions_closed_prev, 0) AS actions_closed_prev,
-               COALESCE(svc.reviews_overdue, 0) AS reviews_overdue, COALESCE(svc.never_reviewed, 0) AS never_reviewed,
-               COALESCE(rv.high_risks, 0) AS high_risks, COALESCE(rv.medium_risks, 0) AS medium_risks
-        FROM ({keys}) k
-        LEFT JOIN inc_stats inc ON inc.k = k.id LEFT JOIN pm_stats pm ON pm.k = k.id
-        LEFT JOIN ai_stats ai ON ai.k = k.id LEFT JOIN svc_stats svc ON svc.k = k.id
-        LEFT JOIN rv_stats rv ON rv.k = k.id
-        {where})
-    SELECT keyed.*, {score} AS score, COUNT(*) OVER () AS total_rows
-    FROM keyed ORDER BY score DESC, name, id {page}
-    """  # noqa: S608 - our own compiled SQL, table names and integers; values are parameters
-    params += pair_params
-    params += [since] * 5 + median_params
-    if kind == "service":
-        params += key_params
-    rows = sql.fetch(statement, params)
-    if not sql.is_postgres() and rows:
-        _sqlite_medians(c, rows, statement_prefix=statement.split("inc_stats AS")[0], params=params)
-    total = rows[0]["total_rows"] if rows else 0
-    out = []
-    for r in rows:
-        r.pop("total_rows")
-        row = BreakdownRow(kind=kind, **{k: (int(v) if k in _INT_FIELDS and v is not None else v) for k, v in r.items()})
-        row.urls = _row_urls(c, row)
-        out.append(row)
-    return Breakdown(kind=kind, rows=out, total=total)
-
-
-_INT_FIELDS = {f.name for f in fields(BreakdownRow) if f.type == "int"}
-
-
-def _sqlite_medians(c: _Context, rows: list[dict[str, Any]], *, statement_prefix: str, params: list[Any]) -> None:
-    """SQLite fallback for the per-row median time to resolve (see dashboards.sql)."""
-    since = sql.db_datetime(c.since)
-    used = statement_prefix.count("%s")
-    statement = statement_prefix.rstrip().rstrip(",") + (
-        " SELECT p.k AS k, i.ttr AS ttr, i.t0 >= %s AS cur FROM inc_pairs p JOIN inc i ON i.rid = p.rid"
-        " WHERE i.ttr IS NOT NULL"
-    )
-    values: dict[tuple[int, bool], list[float]] = {}
-    for r in sql.fetch(statement, [*params[:used], since]):
-        values.setdefault((r["k"], bool(r["cur"])), []).append(float(r["ttr"]))
-    for row in rows:
-        row["resolve_median"] = sql.percentile_cont(values.get((row["id"], True), []), 0.5)
-        row["resolve_median_prev"] = sql.percentile_cont(values.get((row["id"], False), []), 0.5)
-
-
-def _row_urls(c: _Context, row: BreakdownRow) -> dict[str, str]:
-    base = c.filters
-    if row.kind == "team":
-        f = replace(base, teams=(Team(pk=row.id, slug=row.slug, name=row.name),))
-    else:
-        f = replace(base, services=(System(pk=row.id, slug=row.slug, name=row.name),))
-    started = _started(c.period)
-    severe = replace(f, severities=tuple(s for s in c.severe if not base.severities or s in base.severities))
-    closed = [("status", s) for s in ActionItem.CLOSED_STATUSES]
-    closed += [("closed_after", c.period.start.isoformat()), ("closed_before", c.period.end.isoformat())]
-    return {
-        "incidents": drill("incidents", f, *started),
-        "severe": drill("incidents", severe, *started) if severe.severities else "",
-        "resolve_median": drill("incidents", f, *started, timing="resolve-known"),
-        "postmortems_overdue": drill("postmortems", f, overdue="true"),
-        "actions_open": drill(
-            "actions", f, *[("status", s) for s in (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)]
-        ),
-        "actions_overdue": drill("actions", f, overdue="true"),
-        "actions_closed": drill("actions", f, *closed),
-        "reviews_overdue": drill("services", f, review="overdue"),
-        "never_reviewed": drill("services", f, review="never"),
-        "high_risks": drill("reviews", f, latest="true", risk="high"),
-        "medium_risks": drill("reviews", f, latest="true", risk="medium"),
-    }
+    ]
 
 
 # --- definitions (the help page; docs/dashboards.md says the same) -----------------------------
@@ -1427,20 +927,35 @@ DEFINITIONS: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "Scope, period and filters",
         [
-            ("Period", "Whole days in the organization's time zone: the last 30, 90 or 365 days up to today, this "
-             "quarter so far, or a custom range of at most three years. Every figure is compared with the period of "
-             "the same length just before it."),
-            ("Team", "An incident belongs to a team when the team owns it or one of the team's services was affected "
-             "(so an incident can count for several teams). Postmortems follow their incident; action items, reviews "
-             "and services belong to their own team."),
-            ("Service tier", "Incidents that affected at least one service of the tier, and their postmortems; action "
-             "items from such incidents or from a readiness review of such a service; reviews and services of the "
-             "tier."),
-            ("Severity", "Incidents of the severity, their postmortems and their action items (action items that come "
-             "from no incident are left out). Readiness figures do not depend on severity."),
-            ("Restricted records", "Every count includes restricted incidents and what belongs to them, so the totals "
-             "are true. They are never listed or named to people who may not open them: the lists a number links to "
-             "show only what you may open, and the dashboard says how many counted records you cannot open."),
+            (
+                "Period",
+                "Whole days in the organization's time zone: the last 30, 90 or 365 days up to today, this "
+                "quarter so far, or a custom range of at most three years. Every figure is compared with the period of "
+                "the same length just before it.",
+            ),
+            (
+                "Team",
+                "An incident belongs to a team when the team owns it or one of the team's services was affected "
+                "(so an incident can count for several teams). Postmortems follow their incident; action items, "
+                "reviews and services belong to their own team.",
+            ),
+            (
+                "Service tier",
+                "Incidents that affected at least one service of the tier, and their postmortems; action "
+                "items from such incidents or from a readiness review of such a service; reviews and services of the "
+                "tier.",
+            ),
+            (
+                "Severity",
+                "Incidents of the severity, their postmortems and their action items (action items that come "
+                "from no incident are left out). Readiness figures do not depend on severity.",
+            ),
+            (
+                "Restricted records",
+                "Every count includes restricted incidents and what belongs to them, so the totals "
+                "are true. They are never listed or named to people who may not open them: the lists a number links to "
+                "show only what you may open, and the dashboard says how many counted records you cannot open.",
+            ),
         ],
     ),
     (
@@ -1449,27 +964,43 @@ DEFINITIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("Incidents", "Incidents that started in the period."),
             ("SEV1–2 incidents", "Incidents of severity level 1 or 2 that started in the period."),
             ("Open incidents", "Incidents not resolved or closed yet, whenever they started (as of now)."),
-            ("Time to detect, acknowledge, mitigate, resolve", "For incidents that started in the period: the time "
-             "from the start to detection, acknowledgement, mitigation and resolution, as the median and the 90th "
-             "percentile (interpolated). Only incidents whose start and whose time for that step are both known "
-             "are measured; the others, including those still open, are counted as 'without a known time'."),
-            ("Services with repeat incidents", "Services affected by at least two incidents that started in the "
-             "period."),
-            ("Contributing factors named most", "Factor categories named by the postmortems of the period's incidents, "
-             "counted once per postmortem; a category named by two or more recurs."),
+            (
+                "Time to detect, acknowledge, mitigate, resolve",
+                "For incidents that started in the period: the time "
+                "from the start to detection, acknowledgement, mitigation and resolution, as the median and the 90th "
+                "percentile (interpolated). Only incidents whose start and whose time for that step are both known "
+                "are measured; the others, including those still open, are counted as 'without a known time'.",
+            ),
+            (
+                "Services with repeat incidents",
+                "Services affected by at least two incidents that started in the period.",
+            ),
+            (
+                "Contributing factors named most",
+                "Factor categories named by the postmortems of the period's incidents, "
+                "counted once per postmortem; a category named by two or more recurs.",
+            ),
         ],
     ),
     (
         "Postmortems",
         [
-            ("Postmortems required", "Postmortems marked required (the incident's severity requires one; created "
-             "when the incident is resolved) for incidents that started in the period."),
+            (
+                "Postmortems required",
+                "Postmortems marked required (the incident's severity requires one; created "
+                "when the incident is resolved) for incidents that started in the period.",
+            ),
             ("Postmortems completed", "Of those, the ones published."),
             ("Completed on time", "Of those, the ones published no later than their due date."),
-            ("Median days to publish", "From the incident's resolution to the postmortem's publication, for the "
-             "completed ones."),
-            ("Overdue postmortems", "Postmortems past their due date and not published (as of now; the previous value "
-             "is as of the start of the period)."),
+            (
+                "Median days to publish",
+                "From the incident's resolution to the postmortem's publication, for the completed ones.",
+            ),
+            (
+                "Overdue postmortems",
+                "Postmortems past their due date and not published (as of now; the previous value "
+                "is as of the start of the period).",
+            ),
         ],
     ),
     (
@@ -1488,18 +1019,27 @@ DEFINITIONS: list[tuple[str, list[tuple[str, str]]]] = [
         [
             ("High risks, medium risks", "Answers at high (medium) risk in each service's latest readiness review."),
             ("Services never reviewed", "Services in use (not retired) without any approved review."),
-            ("Services overdue for review", "Services in use whose last approval (or, never approved, their creation) "
-             "is older than the review interval of their tier."),
-            ("Launched with accepted risks", f"Approved reviews with a risk acceptance that has not expired; "
-             f"'expiring' means within {EXPIRING_DAYS} days."),
+            (
+                "Services overdue for review",
+                "Services in use whose last approval (or, never approved, their creation) "
+                "is older than the review interval of their tier.",
+            ),
+            (
+                "Launched with accepted risks",
+                f"Approved reviews with a risk acceptance that has not expired; "
+                f"'expiring' means within {EXPIRING_DAYS} days.",
+            ),
         ],
     ),
     (
         "Needs attention",
         [
-            ("Attention score", "Teams (on a team's dashboard: its services) ranked by a weighted sum: "
-             + ", ".join(f"{many} × {weight}" for _key, weight, _one, many in ATTENTION)
-             + ". The reasons list what adds up to the score."),
+            (
+                "Attention score",
+                "Teams (on a team's dashboard: its services) ranked by a weighted sum: "
+                + ", ".join(f"{many} × {weight}" for _key, weight, _one, many in ATTENTION)
+                + ". The reasons list what adds up to the score.",
+            ),
         ],
     ),
-]  # fmt: skip
+]

@@ -113,7 +113,7 @@ def display(value: Any, unit: str = "count") -> str:
 
 
 def display_change(figure: Figure, *, percent: bool = True) -> str:
-    """"+3 (+12%)", "−2h 05m": the change against the previous period (empty without one)."""
+    """ "+3 (+12%)", "−2h 05m": the change against the previous period (empty without one)."""
     change = figure.change
     if change is None:
         return ""
@@ -130,6 +130,7 @@ def display_change(figure: Figure, *, percent: bool = True) -> str:
 
 
 # --- the tables --------------------------------------------------------------------------------
+
 
 def _figures(name: str, title: str, figures: list[Figure]) -> Table:
     """Figures as rows (figure, value, previous value, change); the page leaves out what no row has."""
@@ -187,7 +188,9 @@ def breakdown_table(data: Breakdown) -> Table:
         for key, _label, _unit, heat in BREAKDOWN_COLUMNS:
             value = getattr(r, key)
             level = _level(value, highest[key]) if heat else 0
-            cells.append(Cell(value, url=r.urls.get(key, ""), hidden=getattr(r, HIDDEN_OF.get(key, ""), 0), level=level))
+            cells.append(
+                Cell(value, url=r.urls.get(key, ""), hidden=getattr(r, HIDDEN_OF.get(key, ""), 0), level=level)
+            )
         cells.append(Cell(r.score))
         rows.append(cells)
     title = "By team" if data.kind == "team" else "By service"
@@ -201,8 +204,12 @@ def _level(value: float | None, highest: float) -> int:
 
 
 def attention_table(rows: list[BreakdownRow]) -> Table:
-    columns = [Column("rank", "Rank"), Column("name", "Name", "text"), Column("score", "Score"),
-               Column("reasons", "Why", "text")]  # fmt: skip
+    columns = [
+        Column("rank", "Rank"),
+        Column("name", "Name", "text"),
+        Column("score", "Score"),
+        Column("reasons", "Why", "text"),
+    ]
     return Table(
         "attention",
         "Needs attention",
@@ -220,7 +227,11 @@ def tables(k: Kpis) -> dict[str, Table]:
     out["severity"] = Table(
         "severity",
         "Incidents by severity",
-        [Column("severity", "Severity", "text"), Column("current", "This period"), Column("previous", "Previous period")],
+        [
+            Column("severity", "Severity", "text"),
+            Column("current", "This period"),
+            Column("previous", "Previous period"),
+        ],
         [[Cell(f.label), Cell(f.current, url=f.url, hidden=f.hidden), Cell(f.previous)] for f in inc.by_severity],
     )
     out["series"] = Table(
@@ -277,8 +288,12 @@ def tables(k: Kpis) -> dict[str, Table]:
     out["by_origin"] = Table(
         "by_origin",
         "Action items by origin",
-        [Column("origin", "Origin", "text"), Column("open", "Open"), Column("overdue", "Overdue"),
-         Column("closed", "Closed in the period")],  # fmt: skip
+        [
+            Column("origin", "Origin", "text"),
+            Column("open", "Open"),
+            Column("overdue", "Overdue"),
+            Column("closed", "Closed in the period"),
+        ],
         [
             [Cell(o.label), *(Cell(f.current, url=f.url, hidden=f.hidden) for f in (o.open, o.overdue, o.closed))]
             for o in ai.by_origin
@@ -292,8 +307,13 @@ def tables(k: Kpis) -> dict[str, Table]:
     out["tiers"] = Table(
         "tiers",
         "Review cadence by tier",
-        [Column("tier", "Tier", "text"), Column("interval", "Review every (days)"), Column("services", "Services in use"),
-         Column("never", "Never reviewed"), Column("overdue", "Review overdue")],  # fmt: skip
+        [
+            Column("tier", "Tier", "text"),
+            Column("interval", "Review every (days)"),
+            Column("services", "Services in use"),
+            Column("never", "Never reviewed"),
+            Column("overdue", "Review overdue"),
+        ],
         [
             [Cell(t.label), Cell(t.interval_days)]
             + [Cell(f.current, url=f.url) for f in (t.services, t.never_reviewed, t.overdue)]
@@ -303,8 +323,13 @@ def tables(k: Kpis) -> dict[str, Table]:
     out["launches"] = Table(
         "launches",
         "Launches with accepted risks",
-        [Column("review", "Review", "text"), Column("service", "Service", "text"), Column("team", "Team", "text"),
-         Column("accepted", "Accepted risks"), Column("expiry", "Next expiry", "date")],  # fmt: skip
+        [
+            Column("review", "Review", "text"),
+            Column("service", "Service", "text"),
+            Column("team", "Team", "text"),
+            Column("accepted", "Accepted risks"),
+            Column("expiry", "Next expiry", "date"),
+        ],
         [
             [Cell(x.title, url=x.url), Cell(x.service), Cell(x.team), Cell(x.accepted_risks), Cell(x.next_expiry)]
             for x in rd.launches
@@ -314,8 +339,12 @@ def tables(k: Kpis) -> dict[str, Table]:
     out["repeat_services"] = Table(
         "repeat_services",
         "Services with repeat incidents",
-        [Column("service", "Service", "text"), Column("team", "Owner team", "text"), Column("current", "Incidents"),
-         Column("previous", "Previous period")],  # fmt: skip
+        [
+            Column("service", "Service", "text"),
+            Column("team", "Owner team", "text"),
+            Column("current", "Incidents"),
+            Column("previous", "Previous period"),
+        ],
         [
             [Cell(r.name), Cell(r.detail), Cell(r.incidents.current, url=r.incidents.url), Cell(r.incidents.previous)]
             for r in k.repeats.services
@@ -324,8 +353,11 @@ def tables(k: Kpis) -> dict[str, Table]:
     out["repeat_categories"] = Table(
         "repeat_categories",
         "Contributing factors named most",
-        [Column("category", "Factor category", "text"), Column("current", "Postmortems"),
-         Column("previous", "Previous period")],  # fmt: skip
+        [
+            Column("category", "Factor category", "text"),
+            Column("current", "Postmortems"),
+            Column("previous", "Previous period"),
+        ],
         [
             [Cell(r.name), Cell(r.incidents.current, url=r.incidents.url), Cell(r.incidents.previous)]
             for r in k.repeats.categories
@@ -338,6 +370,19 @@ def tables(k: Kpis) -> dict[str, Table]:
 
 
 TABLE_NAMES = [
-    "headline", "severity", "series", "times", "trend", "postmortems", "action_items", "by_origin", "readiness",
-    "tiers", "launches", "repeat_services", "repeat_categories", "breakdown", "attention",
-]  # fmt: skip
+    "headline",
+    "severity",
+    "series",
+    "times",
+    "trend",
+    "postmortems",
+    "action_items",
+    "by_origin",
+    "readiness",
+    "tiers",
+    "launches",
+    "repeat_services",
+    "repeat_categories",
+    "breakdown",
+    "attention",
+]

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from dashboards.api.serializers import BreakdownPageSerializer, KpisSerializer
 from dashboards.forms import DashboardFilterForm
-from dashboards.kpis import PERIOD_CHOICES, Scope, period_dict, breakdown, kpis
+from dashboards.kpis import PERIOD_CHOICES, Scope, breakdown, kpis, period_dict
 from opsx.api_permissions import TeamRolePermission
 from teams import permissions
 from teams.models import System, Team
@@ -59,9 +59,14 @@ def _rows(request: Request, scope: Scope, kind: str) -> Response:
         raise ValidationError({"page": ["Use whole numbers for page and page_size."]}) from exc
     period = form.period_value()
     data = breakdown(
-        scope=scope, period=period, user=request.user, filters=form.filters_value(),  # type: ignore[arg-type]
-        kind=kind, limit=size, offset=(number - 1) * size,
-    )  # fmt: skip
+        scope=scope,
+        period=period,
+        user=request.user,
+        filters=form.filters_value(),  # type: ignore[arg-type]
+        kind=kind,
+        limit=size,
+        offset=(number - 1) * size,
+    )
 
     def link(page: int) -> str:
         query = request.query_params.copy()

@@ -70,9 +70,16 @@ def _incident(traveller, *, team, title, level, started, times, services=(), sta
     # Declared at the moment it was resolved (or, still open, when detected), so timestamps are realistic.
     traveller.move_to(values.get("resolved_at") or values.get("detected_at") or started)
     incident = incident_services.incident_create(
-        actor=None, team=team, title=title, severity=sev[level], services=services, started_at=started,
-        status=status, **values, **extra,
-    )  # fmt: skip
+        actor=None,
+        team=team,
+        title=title,
+        severity=sev[level],
+        services=services,
+        started_at=started,
+        status=status,
+        **values,
+        **extra,
+    )
     return incident
 
 
@@ -82,11 +89,12 @@ def _publish(traveller, incident, when, categories):
     postmortem = incident_services.postmortem_save(
         postmortem=postmortem,
         actor=None,
-        data={"summary": f"What happened in {incident.title}.", "factors": [
-            {"category": c, "description": f"{c} played a part."} for c in categories
-        ]},
+        data={
+            "summary": f"What happened in {incident.title}.",
+            "factors": [{"category": c, "description": f"{c} played a part."} for c in categories],
+        },
         expected_version=postmortem.version,
-    )  # fmt: skip
+    )
     Postmortem.objects.filter(pk=postmortem.pk).update(status=Postmortem.Status.IN_REVIEW)
     postmortem.refresh_from_db()
     return incident_services.postmortem_publish(postmortem=postmortem, actor=None)
@@ -110,39 +118,89 @@ def _item(traveller, *, created, team, title, origin, due=None, incident=None, s
 def org(frozen, team, other_team, owner, teammate, outsider, leader, admin_user):
     """The organization described in the module docstring; returns its records by letter."""
     frozen.move_to(at(2025, 1, 1, 9))
-    checkout = SystemFactory(name="Checkout API", slug="checkout-api", team=team, tier=1,
-                             lifecycle=System.Lifecycle.PRODUCTION)
-    search_api = SystemFactory(name="Search API", slug="search-api", team=other_team, tier=2,
-                               lifecycle=System.Lifecycle.PRODUCTION)
+    checkout = SystemFactory(
+        name="Checkout API", slug="checkout-api", team=team, tier=1, lifecycle=System.Lifecycle.PRODUCTION
+    )
+    search_api = SystemFactory(
+        name="Search API", slug="search-api", team=other_team, tier=2, lifecycle=System.Lifecycle.PRODUCTION
+    )
     frozen.move_to(at(2024, 1, 1, 9))
     ledger = SystemFactory(name="Ledger", slug="ledger", team=team, tier=3, lifecycle=System.Lifecycle.RETIRED)
     frozen.move_to(at(2025, 6, 1, 9))
     payouts = SystemFactory(name="Payouts", slug="payouts", team=team, tier=2, lifecycle=System.Lifecycle.DESIGN)
     nina = UserFactory(username="nina")
 
-    a = _incident(frozen, team=team, title="Checkout down", level=1, started=at(2025, 6, 10, 10),
-                  times=(10, 20, 60, 120), services=[checkout])
-    b = _incident(frozen, team=team, title="Refunds slow", level=2, started=at(2025, 6, 12, 8),
-                  times=(30, None, 90, 240))
-    c = _incident(frozen, team=other_team, title="Search errors on checkout", level=3, started=at(2025, 6, 15, 9),
-                  times=(5, None, None, None), services=[checkout], status=Incident.Status.INVESTIGATING)
-    d = _incident(frozen, team=team, title="Card data exposure", level=1, started=at(2025, 6, 20, 0),
-                  times=(20, 25, 30, 60), services=[checkout], restricted=True, access_list=[nina])
-    e = _incident(frozen, team=other_team, title="Index lag", level=4, started=at(2025, 6, 25, 6),
-                  times=(None, None, None, 30), services=[search_api])
-    f = _incident(frozen, team=team, title="Payment retries", level=2, started=at(2025, 5, 20, 12),
-                  times=(40, 50, 100, 300), services=[checkout])
-    g = _incident(frozen, team=team, title="Slow statements", level=3, started=at(2025, 4, 1, 9),
-                  times=(None, None, None, None), status=Incident.Status.MONITORING)  # fmt: skip
+    a = _incident(
+        frozen,
+        team=team,
+        title="Checkout down",
+        level=1,
+        started=at(2025, 6, 10, 10),
+        times=(10, 20, 60, 120),
+        services=[checkout],
+    )
+    b = _incident(
+        frozen, team=team, title="Refunds slow", level=2, started=at(2025, 6, 12, 8), times=(30, None, 90, 240)
+    )
+    c = _incident(
+        frozen,
+        team=other_team,
+        title="Search errors on checkout",
+        level=3,
+        started=at(2025, 6, 15, 9),
+        times=(5, None, None, None),
+        services=[checkout],
+        status=Incident.Status.INVESTIGATING,
+    )
+    d = _incident(
+        frozen,
+        team=team,
+        title="Card data exposure",
+        level=1,
+        started=at(2025, 6, 20, 0),
+        times=(20, 25, 30, 60),
+        services=[checkout],
+        restricted=True,
+        access_list=[nina],
+    )
+    e = _incident(
+        frozen,
+        team=other_team,
+        title="Index lag",
+        level=4,
+        started=at(2025, 6, 25, 6),
+        times=(None, None, None, 30),
+        services=[search_api],
+    )
+    f = _incident(
+        frozen,
+        team=team,
+        title="Payment retries",
+        level=2,
+        started=at(2025, 5, 20, 12),
+        times=(40, 50, 100, 300),
+        services=[checkout],
+    )
+    g = _incident(
+        frozen,
+        team=team,
+        title="Slow statements",
+        level=3,
+        started=at(2025, 4, 1, 9),
+        times=(None, None, None, None),
+        status=Incident.Status.MONITORING,
+    )
 
     _publish(frozen, a, at(2025, 6, 16, 12), ["change", "detection-gap"])
     _publish(frozen, b, at(2025, 6, 25, 12), ["change"])
     _publish(frozen, f, at(2025, 5, 26, 17), ["configuration"])
     frozen.move_to(NOW)
     Postmortem.objects.filter(incident=d).update(
-        factors=[{"category": "security", "description": "Too broad access."},
-                 {"category": "change", "description": "A deploy widened it."}]
-    )  # fmt: skip
+        factors=[
+            {"category": "security", "description": "Too broad access."},
+            {"category": "change", "description": "A deploy widened it."},
+        ]
+    )
 
     frozen.move_to(at(2025, 1, 15, 9))
     checkout_review = make_review(system=checkout, title="Checkout launch")
@@ -156,29 +214,106 @@ def org(frozen, team, other_team, owner, teammate, outsider, leader, admin_user)
     Answer.objects.filter(pk=search_answer.pk).update(risk="high")
     frozen.move_to(at(2025, 6, 20, 9))
     RiskAcceptance.objects.create(
-        answer=answers[0], review=checkout_review, reason="Failover drill booked.", accepted_by=owner,
+        answer=answers[0],
+        review=checkout_review,
+        reason="Failover drill booked.",
+        accepted_by=owner,
         expires_at=at(2025, 7, 15, 9),
-    )  # fmt: skip
+    )
 
     o = ActionItem.Origin
     pm_a, pm_d, pm_f = (Postmortem.objects.get(incident=i) for i in (a, d, f))
-    x1 = _item(frozen, created=at(2025, 6, 11, 9), team=team, title="Alert on pool saturation", origin=o.POSTMORTEM,
-               due=at(2025, 6, 20).date(), incident=a, source=pm_a)
-    x2 = _item(frozen, created=at(2025, 6, 11, 10), team=team, title="Canary config changes", origin=o.INCIDENT,
-               due=at(2025, 7, 15).date(), incident=a, source=a, status=ActionItem.Status.IN_PROGRESS)
-    x3 = _item(frozen, created=at(2025, 6, 21, 9), team=team, title="Rotate exposed keys", origin=o.POSTMORTEM,
-               due=at(2025, 6, 25).date(), incident=d, source=pm_d)
-    x4 = _item(frozen, created=at(2025, 5, 10, 12), team=team, title="Document refunds", origin=o.OTHER,
-               due=at(2025, 5, 20).date(), close=at(2025, 6, 5, 12), status=ActionItem.Status.DONE)
-    x5 = _item(frozen, created=at(2025, 6, 2, 12), team=other_team, title="Improve: Question 0", origin=o.REVIEW,
-               source=search_answer, close=at(2025, 6, 12, 12), status=ActionItem.Status.DONE)
+    x1 = _item(
+        frozen,
+        created=at(2025, 6, 11, 9),
+        team=team,
+        title="Alert on pool saturation",
+        origin=o.POSTMORTEM,
+        due=at(2025, 6, 20).date(),
+        incident=a,
+        source=pm_a,
+    )
+    x2 = _item(
+        frozen,
+        created=at(2025, 6, 11, 10),
+        team=team,
+        title="Canary config changes",
+        origin=o.INCIDENT,
+        due=at(2025, 7, 15).date(),
+        incident=a,
+        source=a,
+        status=ActionItem.Status.IN_PROGRESS,
+    )
+    x3 = _item(
+        frozen,
+        created=at(2025, 6, 21, 9),
+        team=team,
+        title="Rotate exposed keys",
+        origin=o.POSTMORTEM,
+        due=at(2025, 6, 25).date(),
+        incident=d,
+        source=pm_d,
+    )
+    x4 = _item(
+        frozen,
+        created=at(2025, 5, 10, 12),
+        team=team,
+        title="Document refunds",
+        origin=o.OTHER,
+        due=at(2025, 5, 20).date(),
+        close=at(2025, 6, 5, 12),
+        status=ActionItem.Status.DONE,
+    )
+    x5 = _item(
+        frozen,
+        created=at(2025, 6, 2, 12),
+        team=other_team,
+        title="Improve: Question 0",
+        origin=o.REVIEW,
+        source=search_answer,
+        close=at(2025, 6, 12, 12),
+        status=ActionItem.Status.DONE,
+    )
     x6 = _item(frozen, created=at(2025, 4, 1, 12), team=team, title="Tidy dashboards", origin=o.OTHER)
-    x7 = _item(frozen, created=at(2025, 5, 21, 12), team=team, title="Retry budget", origin=o.POSTMORTEM,
-               incident=f, source=pm_f, close=at(2025, 5, 28, 12), status=ActionItem.Status.WONT_DO)  # fmt: skip
+    x7 = _item(
+        frozen,
+        created=at(2025, 5, 21, 12),
+        team=team,
+        title="Retry budget",
+        origin=o.POSTMORTEM,
+        incident=f,
+        source=pm_f,
+        close=at(2025, 5, 28, 12),
+        status=ActionItem.Status.WONT_DO,
+    )
     frozen.move_to(NOW)
     return SimpleNamespace(
-        payments=team, search=other_team, checkout=checkout, search_api=search_api, ledger=ledger, payouts=payouts,
-        a=a, b=b, c=c, d=d, e=e, f=f, g=g, x1=x1, x2=x2, x3=x3, x4=x4, x5=x5, x6=x6, x7=x7,
-        alice=owner, bob=teammate, charlie=outsider, erin=leader, ada=admin_user, nina=nina,
-        checkout_review=checkout_review, search_review=search_review,
-    )  # fmt: skip
+        payments=team,
+        search=other_team,
+        checkout=checkout,
+        search_api=search_api,
+        ledger=ledger,
+        payouts=payouts,
+        a=a,
+        b=b,
+        c=c,
+        d=d,
+        e=e,
+        f=f,
+        g=g,
+        x1=x1,
+        x2=x2,
+        x3=x3,
+        x4=x4,
+        x5=x5,
+        x6=x6,
+        x7=x7,
+        alice=owner,
+        bob=teammate,
+        charlie=outsider,
+        erin=leader,
+        ada=admin_user,
+        nina=nina,
+        checkout_review=checkout_review,
+        search_review=search_review,
+    )

@@ -10,8 +10,13 @@ from dashboards.kpis import Period, Scope, kpis
 pytestmark = pytest.mark.django_db
 
 JUNE = Period.last(30, today=date(2025, 6, 30))
-ENDPOINTS = ["/api/v1/metrics/", "/api/v1/metrics/teams/", "/api/v1/metrics/teams/payments/",
-             "/api/v1/metrics/services/", "/api/v1/metrics/services/checkout-api/"]  # fmt: skip
+ENDPOINTS = [
+    "/api/v1/metrics/",
+    "/api/v1/metrics/teams/",
+    "/api/v1/metrics/teams/payments/",
+    "/api/v1/metrics/services/",
+    "/api/v1/metrics/services/checkout-api/",
+]
 
 
 def test_anonymous_callers_get_401(api, org):

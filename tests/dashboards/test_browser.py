@@ -12,20 +12,33 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.django_db(transaction=True)
-def test_leadership_filters_by_team_and_drills_down_to_overdue_action_items(page_as, live_server, leader, team,
-                                                                           other_team):  # fmt: skip
+def test_leadership_filters_by_team_and_drills_down_to_overdue_action_items(
+    page_as, live_server, leader, team, other_team
+):
     sev = ensure_severities()
     now = timezone.now()
-    for owner_team, title in ((team, "Payments follow-up"), (other_team, "Search follow-up"),
-                              (other_team, "Search second follow-up")):  # fmt: skip
+    for owner_team, title in (
+        (team, "Payments follow-up"),
+        (other_team, "Search follow-up"),
+        (other_team, "Search second follow-up"),
+    ):
         incident = services.incident_create(
-            actor=None, team=owner_team, title=f"{title} incident", severity=sev[2],
-            started_at=now - timezone.timedelta(days=3), status="resolved", resolved_at=now - timezone.timedelta(days=2),
-        )  # fmt: skip
+            actor=None,
+            team=owner_team,
+            title=f"{title} incident",
+            severity=sev[2],
+            started_at=now - timezone.timedelta(days=3),
+            status="resolved",
+            resolved_at=now - timezone.timedelta(days=2),
+        )
         services.action_item_create(
-            actor=None, team=owner_team, title=title, origin=ActionItem.Origin.INCIDENT, incident=incident,
+            actor=None,
+            team=owner_team,
+            title=title,
+            origin=ActionItem.Origin.INCIDENT,
+            incident=incident,
             due_date=timezone.localdate() - timezone.timedelta(days=1),
-        )  # fmt: skip
+        )
     page = page_as(leader)  # signs in and lands on the home page: the organization dashboard
     assert page.inner_text("h1") == "Organization dashboard"
     overdue = "#kpi-action_items_overdue .kpi-value a"
@@ -34,9 +47,7 @@ def test_leadership_filters_by_team_and_drills_down_to_overdue_action_items(page
     team_filter = "text=Team >> xpath=following-sibling::details[1]/summary"
     page.click(team_filter)
     page.check(f"input[name=team][value={team.slug}]")
-    page.wait_for_function(
-        f"document.querySelector('{overdue}').innerText === '1'"
-    )
+    page.wait_for_function(f"document.querySelector('{overdue}').innerText === '1'")
     assert f"team={team.slug}" in page.url  # the filtered view is a shareable link
     assert page.locator("h1").count() == 1  # the fragment replaced the dashboard, not the page
 

@@ -31,9 +31,16 @@ def test_contrast_formula():
 
 @pytest.mark.parametrize(
     "colour",
-    [*charts.SEVERITY_COLOURS, charts.MEDIAN_COLOUR, charts.P90_COLOUR, charts.OPEN_COLOUR, charts.OVERDUE_COLOUR,
-     *charts.LINE_COLOURS.values(), charts.AXIS_COLOUR],
-)  # fmt: skip
+    [
+        *charts.SEVERITY_COLOURS,
+        charts.MEDIAN_COLOUR,
+        charts.P90_COLOUR,
+        charts.OPEN_COLOUR,
+        charts.OVERDUE_COLOUR,
+        *charts.LINE_COLOURS.values(),
+        charts.AXIS_COLOUR,
+    ],
+)
 def test_chart_fills_have_3_to_1_against_the_page(colour):
     assert contrast(colour, WHITE) >= 3.0
 
@@ -55,8 +62,10 @@ def test_severity_columns_scale_to_the_busiest_step():
     ]
     chart = charts.severity_columns(points, ["SEV1", "SEV2"], "week")
     first, second = chart.items
-    assert [s["h"] for s in first["segments"]] == [pytest.approx(chart.baseline * 0 + 2 / 5 * (chart.baseline - 12), abs=0.1),
-                                                  pytest.approx(3 / 5 * (chart.baseline - 12), abs=0.1)]  # fmt: skip
+    assert [s["h"] for s in first["segments"]] == [
+        pytest.approx(chart.baseline * 0 + 2 / 5 * (chart.baseline - 12), abs=0.1),
+        pytest.approx(3 / 5 * (chart.baseline - 12), abs=0.1),
+    ]
     assert len(second["segments"]) == 1  # no empty segment for SEV1
     assert first["segments"][0]["url"] == "/a" and "SEV1" in first["segments"][0]["title"]
     assert chart.yticks[-1]["label"] == "5" and "6 incidents" in chart.summary

@@ -39,8 +39,11 @@ def count_figures(k) -> list[Figure]:
 @pytest.mark.parametrize("scope", ["organization", "payments", "checkout-api"])
 def test_every_count_matches_its_list(org, client_as, who, scope):
     user = getattr(org, who)
-    subject = {"organization": Scope.organization(), "payments": Scope.of_team(org.payments),
-               "checkout-api": Scope.of_service(org.checkout)}[scope]  # fmt: skip
+    subject = {
+        "organization": Scope.organization(),
+        "payments": Scope.of_team(org.payments),
+        "checkout-api": Scope.of_service(org.checkout),
+    }[scope]
     k = kpis(scope=subject, period=JUNE, user=user)
     client = client_as(user)
     figures = count_figures(k)
@@ -70,8 +73,16 @@ def test_breakdown_cells_match_their_lists(org, client_as):
     client = client_as(org.ada)
     for scope in (Scope.organization(), Scope.of_team(org.payments)):
         for row in breakdown(scope=scope, period=JUNE, user=org.ada).rows:
-            for key in ("incidents", "severe", "postmortems_overdue", "actions_open", "actions_overdue",
-                        "actions_closed", "reviews_overdue", "never_reviewed"):  # fmt: skip
+            for key in (
+                "incidents",
+                "severe",
+                "postmortems_overdue",
+                "actions_open",
+                "actions_overdue",
+                "actions_closed",
+                "reviews_overdue",
+                "never_reviewed",
+            ):
                 assert listed(client, row.urls[key]) == getattr(row, key), f"{row.slug} {key}: {row.urls[key]}"
 
 

@@ -25,7 +25,11 @@ def test_period_arithmetic():
     assert (JUNE.start, JUNE.end, JUNE.days) == (date(2025, 6, 1), date(2025, 6, 30), 30)
     assert (JUNE.previous.start, JUNE.previous.end) == (date(2025, 5, 2), date(2025, 5, 31))
     quarter = Period.quarter(today=date(2025, 8, 14))
-    assert (quarter.start, quarter.end, quarter.previous.start) == (date(2025, 7, 1), date(2025, 8, 14), date(2025, 5, 17))
+    assert (quarter.start, quarter.end, quarter.previous.start) == (
+        date(2025, 7, 1),
+        date(2025, 8, 14),
+        date(2025, 5, 17),
+    )
     assert [b[0] for b in Period.named("custom", start=date(2025, 1, 30), end=date(2025, 4, 2)).buckets()][:2] == [
         date(2025, 1, 27),
         date(2025, 2, 3),
@@ -38,8 +42,12 @@ def test_incident_counts_include_restricted_and_say_how_many_are_hidden(org):
     assert values(k.incidents.total) == (5, 1)  # A B C D E; F
     assert k.incidents.total.hidden == 1  # D is restricted; leadership does not open it
     assert {f.label: values(f) for f in k.incidents.by_severity} == {
-        "SEV1": (2, 0), "SEV2": (1, 1), "SEV3": (1, 0), "SEV4": (1, 0), "SEV5": (0, 0),
-    }  # fmt: skip
+        "SEV1": (2, 0),
+        "SEV2": (1, 1),
+        "SEV3": (1, 0),
+        "SEV4": (1, 0),
+        "SEV5": (0, 0),
+    }
     assert values(k.incidents.severe) == (3, 1)
     assert k.incidents.open_now.current == 2  # C and G (G started long before the period)
     assert k.incidents.unresolved.current == 1  # C
@@ -93,8 +101,12 @@ def test_action_items(org):
     assert ai.days_to_close.previous == pytest.approx(7.0)
     by_origin = {o.origin: (o.open.current, o.overdue.current, o.closed.current) for o in ai.by_origin}
     assert by_origin == {
-        "postmortem": (2, 2, 0), "incident": (1, 0, 0), "review": (0, 0, 1), "game_day": (0, 0, 0), "other": (1, 0, 1),
-    }  # fmt: skip
+        "postmortem": (2, 2, 0),
+        "incident": (1, 0, 0),
+        "review": (0, 0, 1),
+        "game_day": (0, 0, 0),
+        "other": (1, 0, 1),
+    }
 
 
 def test_readiness(org):
@@ -111,8 +123,11 @@ def test_readiness(org):
 def test_repeats(org):
     repeats = org_kpis(org.erin).repeats
     assert [(r.key, values(r.incidents)) for r in repeats.services] == [("checkout-api", (3, 1))]  # A C D; F
-    assert [(r.key, r.incidents.current) for r in repeats.categories] == [("change", 3), ("detection-gap", 1),
-                                                                          ("security", 1)]  # fmt: skip
+    assert [(r.key, r.incidents.current) for r in repeats.categories] == [
+        ("change", 3),
+        ("detection-gap", 1),
+        ("security", 1),
+    ]
 
 
 def test_team_scope_counts_incidents_affecting_the_teams_services(org):
@@ -150,8 +165,11 @@ def test_filters_by_severity_and_tier(org):
 
 
 def test_empty_period_has_zeros_and_no_medians(org):
-    quiet = kpis(scope=Scope.organization(), period=Period.named("custom", start=date(2024, 1, 1),
-                                                                   end=date(2024, 1, 31)), user=org.erin)  # fmt: skip
+    quiet = kpis(
+        scope=Scope.organization(),
+        period=Period.named("custom", start=date(2024, 1, 1), end=date(2024, 1, 31)),
+        user=org.erin,
+    )
     assert quiet.incidents.total.current == 0
     assert all(t.median.current is None and t.p90.current is None for t in quiet.times)
     assert quiet.postmortems.days_to_publish.current is None
@@ -170,8 +188,12 @@ def test_breakdown_by_team_is_ranked_with_reasons(org):
     assert payments.score == 3 * 1 + 2 * 3 + 2 * 1 + 2 + 2 + 1
     assert payments.reasons[:2] == ["1 overdue postmortem", "3 SEV1–2 incidents"]
     assert (search.incidents, search.resolve_median, search.never_reviewed, search.high_risks, search.score) == (
-        2, pytest.approx(30 * MIN), 1, 1, 2,
-    )  # fmt: skip
+        2,
+        pytest.approx(30 * MIN),
+        1,
+        1,
+        2,
+    )
     assert list(rows) == ["payments", "search"]  # worst first
 
 
@@ -193,8 +215,14 @@ def test_headline_and_json(org):
     assert keys[:4] == ["incidents", "severe_incidents", "open_incidents", "resolve_median"]
     data = k.as_dict()
     assert data["incidents"]["total"] == {
-        "key": "incidents", "label": "Incidents", "current": 5, "previous": 1, "change": 4, "unit": "count",
-        "url": k.incidents.total.url, "hidden": 1,
-    }  # fmt: skip
+        "key": "incidents",
+        "label": "Incidents",
+        "current": 5,
+        "previous": 1,
+        "change": 4,
+        "unit": "count",
+        "url": k.incidents.total.url,
+        "hidden": 1,
+    }
     assert data["hidden"] == {"incidents": 1, "postmortems": 1, "action_items": 1}  # D, its postmortem, X3
     assert data["period"]["previous_start"] == "2025-05-02"

@@ -41,8 +41,17 @@ def test_the_python_percentile_is_postgresql_percentile_cont():
 def test_kpis_hold_on_sqlite(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'dash.sqlite3'}", "OPSX_SQLITE_RUN": "1"}
     result = subprocess.run(  # noqa: S603 - our own test runner with fixed arguments
-        [sys.executable, "-m", "pytest", "-q", "--create-db", "-p", "no:cacheprovider",
-         "tests/dashboards/test_kpis.py", "tests/dashboards/test_api.py"],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "--create-db",
+            "-p",
+            "no:cacheprovider",
+            "tests/dashboards/test_kpis.py",
+            "tests/dashboards/test_api.py",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -17,7 +17,11 @@ from tests.factories import ActionItemFactory, IncidentFactory, TeamFactory
 pytestmark = pytest.mark.django_db
 
 JUNE = Period.last(30, today=date(2025, 6, 30))
-PAGES = ["/dashboards/?period=30d", "/dashboards/teams/payments/?period=30d", "/dashboards/services/checkout-api/?period=30d"]
+PAGES = [
+    "/dashboards/?period=30d",
+    "/dashboards/teams/payments/?period=30d",
+    "/dashboards/services/checkout-api/?period=30d",
+]
 SECRET = "Card data exposure"  # the restricted incident's title
 
 
@@ -54,8 +58,9 @@ def test_restricted_incidents_are_counted_never_named(org, client_as, who, hidde
     exports = [client.get(f"/dashboards/export/{name}.csv?period=30d") for name in TABLE_NAMES]
     assert all(SECRET not in b"".join(r.streaming_content).decode() for r in exports)
     assert SECRET not in client.get("/api/v1/metrics/?period=30d").content.decode()
-    assert '<p class="kpi-value"><a href="/incidents/?started_after=2025-06-01&amp;started_before=2025-06-30">5</a>' in (
-        client.get(PAGES[0]).content.decode()
+    assert (
+        '<p class="kpi-value"><a href="/incidents/?started_after=2025-06-01&amp;started_before=2025-06-30">5</a>'
+        in (client.get(PAGES[0]).content.decode())
     )  # the true number, for everyone
 
 
@@ -142,8 +147,10 @@ def test_csv_tables_are_the_page_tables(org, client_as, scope):
         rows = _csv(response)
         table = expected[name]
         assert rows[0] == [c.csv_label for c in table.columns]
-        as_text = [[str(csv_value(cell.unit or col.unit, cell.value)) for col, cell in zip(table.columns, row, strict=True)]
-                   for row in table.rows]  # fmt: skip
+        as_text = [
+            [str(csv_value(cell.unit or col.unit, cell.value)) for col, cell in zip(table.columns, row, strict=True)]
+            for row in table.rows
+        ]
         if name == "attention":  # the CSV ranks every row with a score, the page the first five
             assert rows[1:][: len(as_text)] == as_text
         else:
@@ -183,8 +190,12 @@ def _queries(client, url: str) -> int:
 
 def test_queries_per_request_do_not_grow_with_data(org, client_as, frozen):
     client = client_as(org.erin)
-    urls = ["/dashboards/?period=30d", "/dashboards/teams/payments/?period=30d", "/api/v1/metrics/?period=30d",
-            "/dashboards/export/breakdown.csv?period=30d"]  # fmt: skip
+    urls = [
+        "/dashboards/?period=30d",
+        "/dashboards/teams/payments/?period=30d",
+        "/api/v1/metrics/?period=30d",
+        "/dashboards/export/breakdown.csv?period=30d",
+    ]
     before = [_queries(client, url) for url in urls]
     teams = TeamFactory.create_batch(10)
     for i in range(40):
