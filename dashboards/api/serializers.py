@@ -11,23 +11,23 @@ class FigureSerializer(serializers.Serializer):
     current = serializers.FloatField(allow_null=True)
     previous = serializers.FloatField(allow_null=True, help_text="The same figure for the previous period.")
     change = serializers.FloatField(allow_null=True, help_text="current − previous.")
-    unit = serializers.ChoiceField(choices=["count", "seconds", "days"])
+    unit = serializers.CharField(help_text="One of: count, seconds, days.")
     url = serializers.CharField(help_text="The list this number counts, with the same filters (may be empty).")
     hidden = serializers.IntegerField(help_text="Counted records (restricted) the caller cannot open in that list.")
 
 
 class ScopeSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["organization", "team", "service"])
+    kind = serializers.CharField(help_text="One of: organization, team, service.")
     slug = serializers.CharField(allow_null=True)
     name = serializers.CharField(allow_null=True)
 
 
 class PeriodSerializer(serializers.Serializer):
-    key = serializers.ChoiceField(choices=[key for key, _ in PERIOD_CHOICES])
+    key = serializers.CharField(help_text="One of: " + ", ".join(key for key, _ in PERIOD_CHOICES) + ".")
     start = serializers.DateField()
     end = serializers.DateField()
     days = serializers.IntegerField()
-    bucket = serializers.ChoiceField(choices=["day", "week", "month"], help_text="The time-series step.")
+    bucket = serializers.CharField(help_text="The time-series step: day, week or month.")
     previous_start = serializers.DateField()
     previous_end = serializers.DateField()
 
@@ -59,7 +59,7 @@ class IncidentsSerializer(serializers.Serializer):
 
 
 class StageTimesSerializer(serializers.Serializer):
-    stage = serializers.ChoiceField(choices=["detect", "acknowledge", "mitigate", "resolve"])
+    stage = serializers.CharField(help_text="One of: detect, acknowledge, mitigate, resolve.")
     label = serializers.CharField()
     median = FigureSerializer(help_text="Seconds.")
     p90 = FigureSerializer(help_text="Seconds.")
@@ -144,7 +144,7 @@ class RepeatsSerializer(serializers.Serializer):
 
 
 class BreakdownRowSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["team", "service"])
+    kind = serializers.CharField(help_text="One of: team, service.")
     id = serializers.IntegerField()
     name = serializers.CharField()
     slug = serializers.CharField()
@@ -174,7 +174,7 @@ class BreakdownRowSerializer(serializers.Serializer):
 
 
 class BreakdownSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["team", "service"])
+    kind = serializers.CharField(help_text="One of: team, service.")
     total = serializers.IntegerField()
     rows = BreakdownRowSerializer(many=True)
 
