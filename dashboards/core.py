@@ -203,11 +203,13 @@ class Filters:
             q &= Q(tier__in=self.tiers)
         return q
 
-    def params(self, *, severity: bool = True) -> list[tuple[str, str]]:
-        """The filters as list query parameters (the lists' FilterSets read the same names)."""
-        out = [("team", t.slug) for t in self.teams] + [("service", s.slug) for s in self.services]
+    def params(self, kind: str = "incidents") -> list[tuple[str, str]]:
+        """The filters as query parameters of the list `kind` (the lists' FilterSets read these names)."""
+        out = [("team", t.slug) for t in self.teams]
+        # The service list picks one service by its slug; the other lists take any number.
+        out += [("slug" if kind == "services" else "service", s.slug) for s in self.services]
         out += [("tier", str(t)) for t in self.tiers]
-        if severity:
+        if kind not in ("reviews", "services"):  # readiness does not depend on severity
             out += [("severity", s.name) for s in self.severities]
         return out
 
@@ -352,7 +354,7 @@ LISTS = {
 
 def drill(kind: str, filters: Filters, *extra: tuple[str, Any], **more: Any) -> str:
     """The URL of the list `kind` narrowed to `filters` plus extra parameters."""
-    params = filters.params(severity=kind not in ("reviews", "services"))
+    params = filters.params(kind)
     params += [(k, str(v)) for k, v in extra]
     params += [(k, str(v)) for k, v in more.items()]
     query = urlencode(params)

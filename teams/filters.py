@@ -23,9 +23,6 @@ class SystemFilterSet(django_filters.FilterSet):
     team = SlugMultipleChoiceFilter(
         field_name="team__slug", to_field_name="slug", queryset=Team.objects.all(), label="Team"
     )
-    service = SlugMultipleChoiceFilter(
-        field_name="slug", to_field_name="slug", queryset=System.objects.all(), label="Service"
-    )
     tier = django_filters.MultipleChoiceFilter(choices=System.Tier.choices)
     lifecycle = django_filters.MultipleChoiceFilter(choices=System.Lifecycle.choices)
     review = django_filters.ChoiceFilter(
@@ -37,7 +34,7 @@ class SystemFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = System
-        fields = ["q", "team", "service", "tier", "lifecycle", "review"]
+        fields = ["q", "slug", "team", "tier", "lifecycle", "review"]
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value) | Q(slug__icontains=value))
