@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from dashboards import sql
@@ -64,6 +64,7 @@ from incidents.filters import (
 from incidents.models import ActionItem, FactorCategory, Incident, Postmortem, Severity
 from incidents.timing import STAGE_LABELS, STAGES, measured_q
 from reviews.filters import (
+    EXPIRING_DAYS,
     in_use_q,
     latest_review_q,
     never_reviewed_q,
@@ -71,7 +72,7 @@ from reviews.filters import (
     review_overdue_q,
     tier_intervals,
 )
-from reviews.models import Answer, Review, Risk, RiskAcceptance
+from reviews.models import Answer, Review, Risk
 from teams.models import System, User
 
 __all__ = [
@@ -92,7 +93,6 @@ __all__ = [
     "period_dict",
 ]
 
-EXPIRING_DAYS = 30  # a risk acceptance "expires soon" within this many days
 REPEAT_MINIMUM = 2  # a service or factor category "recurs" with at least this many incidents in the period
 TOP = 10  # rows in the repeat and acceptance tables
 
@@ -765,11 +765,9 @@ def _readiness_kpis(c: Context) -> ReadinessKpis:
     risks = Answer.objects.filter(review__in=latest.values("pk")).aggregate(
         high=Count("pk", filter=Q(risk=Risk.HIGH)), medium=Count("pk", filter=Q(risk=Risk.MEDIUM))
     )
-    soon = c.now + timedelta(days=EXPIRING_DAYS)
-    active = RiskAcceptance.objects.filter(review=OuterRef("pk"), expires_at__gt=c.now)
     launched = Review.objects.filter(f.reviews_q(), status=Review.Status.APPROVED).filter(review_accepted_q())
     launch_counts = launched.aggregate(
-        n=Count("pk"), soon=Count("pk", filter=Q(Exists(active.filter(expires_at__lte=soon))))
+        n=Count("pk"), soon=Count("pk", filter=review_accepted_q(expiring_within=timedelta(days=EXPIRING_DAYS)))
     )
     launches = [
         AcceptedLaunch(

@@ -44,9 +44,16 @@ def review_risk_q(risks: list[str]) -> Q:
     return Q(Exists(Answer.objects.filter(review=OuterRef("pk"), risk__in=risks)))
 
 
-def review_accepted_q() -> Q:
-    """Reviews with a risk acceptance that has not expired yet."""
-    return Q(Exists(RiskAcceptance.objects.filter(review=OuterRef("pk"), expires_at__gt=timezone.now())))
+EXPIRING_DAYS = 30
+
+
+def review_accepted_q(*, expiring_within: timedelta | None = None) -> Q:
+    """Reviews with a risk acceptance that has not expired yet (and, given, expires within that time)."""
+    now = timezone.now()
+    active = RiskAcceptance.objects.filter(review=OuterRef("pk"), expires_at__gt=now)
+    if expiring_within is not None:
+        active = active.filter(expires_at__lte=now + expiring_within)
+    return Q(Exists(active))
 
 
 def tier_intervals() -> dict[int, int]:
@@ -99,7 +106,16 @@ class ReviewFilterSet(django_filters.FilterSet):
         method="by_risk",
         label="Has risks",
     )
-    accepted = django_filters.BooleanFilter(method="by_accepted", label="Accepted risks", widget=YES_NO)
+    accepted = django_filters.ChoiceFilter(
+        choices=[
+            ("active", "Accepted, not expired"),
+            ("expiring", f"Expiring within {EXPIRING_DAYS} days"),
+            ("none", "No accepted risk"),
+        ],
+        method="by_accepted",
+        label="Accepted risks",
+        empty_label="Any",
+    )
 
     class Meta:
         model = Review
@@ -116,10 +132,12 @@ class ReviewFilterSet(django_filters.FilterSet):
     def by_risk(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         return queryset.filter(review_risk_q(value)) if value else queryset
 
-    def by_accepted(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        if value is None:
-            return queryset
-        return queryset.filter(review_accepted_q() if value else ~review_accepted_q())
+    def by_accepted(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "expiring":
+            return queryset.filter(review_accepted_q(expiring_within=timedelta(days=EXPIRING_DAYS)))
+        if value == "none":
+            return queryset.filter(~review_accepted_q())
+        return queryset.filter(review_accepted_q()) if value == "active" else queryset
 
 
 class AnswerFilterSet(django_filters.FilterSet):
