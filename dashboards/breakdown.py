@@ -123,8 +123,9 @@ def breakdown(
     """One row per team or per service, worst first: by default per team for the organization and per
     service for a team; `kind="service"` on the organization gives every service (narrowed by the filters)."""
     effective = scope.apply(filters or Filters())
-    c = Context(user=user, period=period, filters=effective, today=today)
-    return build(c, scope=scope, limit=limit, offset=offset, kind=kind)
+    with sql.aggregate_session():
+        c = Context(user=user, period=period, filters=effective, today=today)
+        return build(c, scope=scope, limit=limit, offset=offset, kind=kind)
 
 
 def build(c: Context, *, scope: Scope, limit: int | None, offset: int = 0, kind: str | None = None) -> Breakdown:
@@ -208,15 +209,18 @@ def build(c: Context, *, scope: Scope, limit: int | None, offset: int = 0, kind:
         )
     )
     if kind == "team":
+        # An incident counts for its owning team and for every other team whose service it affected: the two
+        # parts are disjoint, so only the second needs DISTINCT (two services of the same other team).
         pairs = f"""
         inc_pairs AS (
             SELECT rid, tid AS k FROM inc
-            UNION SELECT x.incident_id, s.team_id FROM {through} x JOIN {systems} s ON s.id = x.system_id
-                  WHERE x.incident_id IN (SELECT rid FROM inc)),
+            UNION ALL SELECT DISTINCT i.rid, s.team_id FROM inc i JOIN {through} x ON x.incident_id = i.rid
+                  JOIN {systems} s ON s.id = x.system_id WHERE s.team_id <> i.tid),
         pm_pairs AS (
             SELECT pm.rid, i.team_id AS k FROM pm JOIN {incidents_table} i ON i.id = pm.iid
-            UNION SELECT pm.rid, s.team_id FROM pm JOIN {through} x ON x.incident_id = pm.iid
-                  JOIN {systems} s ON s.id = x.system_id),
+            UNION ALL SELECT DISTINCT pm.rid, s.team_id FROM pm JOIN {incidents_table} i ON i.id = pm.iid
+                  JOIN {through} x ON x.incident_id = pm.iid JOIN {systems} s ON s.id = x.system_id
+                  WHERE s.team_id <> i.team_id),
         ai_pairs AS (SELECT rid, tid AS k FROM ai),
         svc_pairs AS (SELECT rid, tid AS k FROM svc),
         rv_pairs AS (SELECT rid, tid AS k FROM rv)"""  # noqa: S608 - table names from the models

@@ -10,11 +10,12 @@ fallback reads every measured row and is meant for demo-sized data only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Aggregate, Case, Expression, F, FloatField, Func, Q, QuerySet, When
 
 FRACTIONS = (0.5, 0.9)
@@ -22,6 +23,22 @@ FRACTIONS = (0.5, 0.9)
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@contextlib.contextmanager
+def aggregate_session() -> Iterator[None]:
+    """Run a dashboard's statements in one transaction with PostgreSQL's JIT compiler off.
+
+    The statements are large (their estimated cost passes `jit_above_cost`) but bounded: at 200,000
+    incidents compiling the breakdown statement took 2 s of its 2.6 s while executing it took 0.6 s.
+    """
+    if not is_postgres():
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield
 
 
 class Seconds(Func):

@@ -123,7 +123,10 @@ class Review(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["system", "status", "-approved_at"])]
+        indexes = [
+            models.Index(fields=["system", "status", "-approved_at"]),
+            models.Index(fields=["system", "-created_at"], name="review_system_latest"),  # each service's latest
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -266,6 +269,7 @@ class RiskAcceptance(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["review", "expires_at"], name="risk_acceptance_expiry")]
 
     def __str__(self) -> str:
         return f"{self.answer.question_id} accepted until {self.expires_at:%Y-%m-%d}"
