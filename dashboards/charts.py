@@ -125,7 +125,8 @@ def severity_columns(points: list[SeriesPoint], severities: list[str], bucket: s
         chart.items.append({"x": round(x, 1), "w": round(bar, 1), "segments": segments})
         if i % every == 0:
             chart.xlabels.append({"x": round(x + bar / 2, 1), "label": _label(point.start, bucket)})
-    chart.yticks = [{"y": round(chart.baseline - plot_h * f, 1), "label": f"{int(top * f):,}"} for f in (0, 0.5, 1)]
+    fractions = (0, 0.5, 1) if top % 2 == 0 else (0, 1)  # whole numbers only
+    chart.yticks = [{"y": round(chart.baseline - plot_h * f, 1), "label": f"{int(top * f):,}"} for f in fractions]
     chart.legend = [{"label": name, "fill": colours[name]} for name in severities]
     return chart
 

@@ -731,9 +731,9 @@ def _readiness_kpis(c: Context) -> ReadinessKpis:
     in_use = [("lifecycle", v) for v, _ in System.Lifecycle.choices if v != System.Lifecycle.RETIRED]
     by_tier = []
     for tier, label in System.Tier.choices:
-        if f.tiers and tier not in f.tiers:
-            continue
         r = tiers.get(tier, {})
+        if (f.tiers and tier not in f.tiers) or (f.services and not r):
+            continue  # a tier filtered out, or (a service's dashboard) another tier than the service's
         tier_filters = replace(f, tiers=(tier,))
         by_tier.append(
             TierRow(

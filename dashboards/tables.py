@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from dashboards.kpis import Breakdown, BreakdownRow, Figure, Kpis
+from dashboards.kpis import REPEAT_MINIMUM, Breakdown, BreakdownRow, Figure, Kpis
 from opsx.templatetags.opsx import duration
 
 
@@ -349,6 +349,7 @@ def tables(k: Kpis) -> dict[str, Table]:
             [Cell(r.name), Cell(r.detail), Cell(r.incidents.current, url=r.incidents.url), Cell(r.incidents.previous)]
             for r in k.repeats.services
         ],
+        empty=f"No service had {REPEAT_MINIMUM} or more incidents in this period.",
     )
     out["repeat_categories"] = Table(
         "repeat_categories",
@@ -362,6 +363,7 @@ def tables(k: Kpis) -> dict[str, Table]:
             [Cell(r.name), Cell(r.incidents.current, url=r.incidents.url), Cell(r.incidents.previous)]
             for r in k.repeats.categories
         ],
+        empty="No postmortem of this period names a contributing factor yet.",
     )
     if k.breakdown is not None:
         out["breakdown"] = breakdown_table(k.breakdown)

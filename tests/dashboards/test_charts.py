@@ -68,7 +68,11 @@ def test_severity_columns_scale_to_the_busiest_step():
     ]
     assert len(second["segments"]) == 1  # no empty segment for SEV1
     assert first["segments"][0]["url"] == "/a" and "SEV1" in first["segments"][0]["title"]
-    assert chart.yticks[-1]["label"] == "5" and "6 incidents" in chart.summary
+    assert [t["label"] for t in chart.yticks] == ["0", "5"] and "6 incidents" in chart.summary
+    single = [SeriesPoint(date(2025, 6, 1), date(2025, 6, 1), {"SEV1": 1}, {})]
+    assert [t["label"] for t in charts.severity_columns(single, ["SEV1"], "day").yticks] == ["0", "1"]
+    ten = [SeriesPoint(date(2025, 6, 1), date(2025, 6, 1), {"SEV1": 9}, {})]
+    assert [t["label"] for t in charts.severity_columns(ten, ["SEV1"], "day").yticks] == ["0", "5", "10"]
     empty = charts.severity_columns([], ["SEV1"], "day")
     assert empty.items == [] and empty.yticks[-1]["label"] == "1"
 

@@ -148,6 +148,7 @@ def test_service_scope(org):
     assert k.action_items.closed.current == 1  # X5 comes from search-api's review
     assert k.postmortems.required.current == 0
     assert k.readiness.never_reviewed.current == 1
+    assert [t.tier for t in k.readiness.by_tier] == [2]  # only the service's own tier
     assert k.breakdown is None
     checkout = kpis(scope=Scope.of_service(org.checkout), period=JUNE, user=org.erin)
     assert values(checkout.incidents.total) == (3, 1)
