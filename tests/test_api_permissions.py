@@ -34,3 +34,9 @@ def test_every_action_has_a_required_permission(prefix, viewset):
 def test_every_list_endpoint_refuses_anonymous(client, prefix):
     response = client.get(f"/api/v1/{prefix}/")
     assert response.status_code == 401
+
+
+def test_the_metrics_endpoints_are_walked():
+    """The dashboards' KPIs (/api/v1/metrics/...) are in the router, so the walk above covers them."""
+    prefixes = {prefix for prefix, _, _ in router.registry}
+    assert {"metrics", "metrics/teams", "metrics/services"} <= prefixes

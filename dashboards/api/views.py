@@ -1,10 +1,8 @@
 """The KPIs as JSON: /api/v1/metrics/ (organization), /metrics/teams/ and /metrics/services/ (one row each,
 paginated), /metrics/teams/{slug}/ and /metrics/services/{slug}/ (one dashboard). Same numbers as the pages."""
 
-from typing import Any
-
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -13,9 +11,8 @@ from rest_framework.response import Response
 from dashboards.api.serializers import BreakdownPageSerializer, KpisSerializer
 from dashboards.forms import DashboardFilterForm
 from dashboards.kpis import PERIOD_CHOICES, Scope, breakdown, kpis, period_dict
+from dashboards.views import scope_for
 from opsx.api_permissions import TeamRolePermission
-from teams import permissions
-from teams.models import System, Team
 from teams.permissions import Action
 
 
@@ -94,44 +91,38 @@ class MetricsViewSet(viewsets.ViewSet):
         return _dashboard(request, Scope.organization())
 
 
-class TeamMetricsViewSet(viewsets.ViewSet):
-    """Per team: every team's row (worst first, paginated), or one team's whole dashboard."""
+class _SubjectMetricsViewSet(viewsets.ViewSet):
+    """One row per team or service (`list`), or one of them in full (`retrieve`)."""
 
     permission_classes = [TeamRolePermission]
     required_actions = {"list": Action.VIEW, "retrieve": Action.VIEW}
     lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    kind = ""
 
-    @extend_schema(parameters=[*PERIOD_PARAMETERS, TEAM, TIER, *PAGE], responses=BreakdownPageSerializer)
     def list(self, request: Request) -> Response:
-        return _rows(request, Scope.organization(), "team")
+        return _rows(request, Scope.organization(), self.kind)
 
-    @extend_schema(
-        parameters=[OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH), *PERIOD_PARAMETERS, TIER],
-        responses=KpisSerializer,
-    )
     def retrieve(self, request: Request, slug: str | None = None) -> Response:
-        team: Any = permissions.get_for(request.user, Team, slug=slug)
-        return _dashboard(request, Scope.of_team(team))
+        return _dashboard(request, scope_for(request, self.kind, slug))  # type: ignore[arg-type]
 
 
-class ServiceMetricsViewSet(viewsets.ViewSet):
+SLUG = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH)
+ROWS = extend_schema(parameters=[*PERIOD_PARAMETERS, TEAM, TIER, *PAGE], responses=BreakdownPageSerializer)
+
+
+@extend_schema_view(
+    list=ROWS, retrieve=extend_schema(parameters=[SLUG, *PERIOD_PARAMETERS, TIER], responses=KpisSerializer)
+)
+class TeamMetricsViewSet(_SubjectMetricsViewSet):
+    """Per team: every team's row (worst first, paginated), or one team's whole dashboard."""
+
+    kind = "team"
+
+
+@extend_schema_view(list=ROWS, retrieve=extend_schema(parameters=[SLUG, *PERIOD_PARAMETERS], responses=KpisSerializer))
+class ServiceMetricsViewSet(_SubjectMetricsViewSet):
     """Per service: every service's row (narrow with team and tier; worst first, paginated), or one service's
     whole dashboard."""
 
-    permission_classes = [TeamRolePermission]
-    required_actions = {"list": Action.VIEW, "retrieve": Action.VIEW}
-    lookup_field = "slug"
-    lookup_value_regex = r"[-a-zA-Z0-9_]+"
-
-    @extend_schema(parameters=[*PERIOD_PARAMETERS, TEAM, TIER, *PAGE], responses=BreakdownPageSerializer)
-    def list(self, request: Request) -> Response:
-        return _rows(request, Scope.organization(), "service")
-
-    @extend_schema(
-        parameters=[OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH), *PERIOD_PARAMETERS],
-        responses=KpisSerializer,
-    )
-    def retrieve(self, request: Request, slug: str | None = None) -> Response:
-        service: Any = permissions.get_for(request.user, System.objects.select_related("team"), slug=slug)
-        return _dashboard(request, Scope.of_service(service))
+    kind = "service"

@@ -18,8 +18,9 @@ def titles(client, url, pattern=r'<a href="/(?:incidents|postmortems|actions|rev
 
 def test_accepted_risk_filter_tells_active_from_expiring_from_none(org, client_as, frozen):
     frozen.move_to(at(2025, 3, 1, 9))
-    later = make_review(system=SystemFactory(team=org.payments, slug="wallet", tier=2), title="Wallet launch",
-                        lens_name="Wallet lens")  # fmt: skip
+    later = make_review(
+        system=SystemFactory(team=org.payments, slug="wallet", tier=2), title="Wallet launch", lens_name="Wallet lens"
+    )
     plain = make_review(system=SystemFactory(team=org.payments, slug="fx", tier=2), title="FX launch", lens_name="FX")
     Review.objects.filter(pk__in=[later.pk, plain.pk]).update(status="approved", approved_at=at(2025, 3, 2, 9))
     frozen.move_to(at(2025, 6, 30, 12))
@@ -36,8 +37,11 @@ def test_accepted_risk_filter_tells_active_from_expiring_from_none(org, client_a
 
 def test_timing_filter(org, client_as):
     client = client_as(org.ada)
-    assert titles(client, "/incidents/?timing=acknowledge-known") == {"Checkout down", "Card data exposure",
-                                                                      "Payment retries"}  # fmt: skip
+    assert titles(client, "/incidents/?timing=acknowledge-known") == {
+        "Checkout down",
+        "Card data exposure",
+        "Payment retries",
+    }
     assert titles(client, "/incidents/?timing=resolve-unknown") == {"Search errors on checkout", "Slow statements"}
 
 
@@ -55,10 +59,16 @@ def test_postmortem_team_filter_includes_incidents_on_the_teams_services(org, cl
 def test_action_items_of_a_service_include_those_from_its_reviews(org, client_as):
     client = client_as(org.ada)
     assert titles(client, "/actions/?service=search-api") == {"Improve: Question 0"}
-    assert titles(client, "/actions/?tier=1") == {"Alert on pool saturation", "Canary config changes",
-                                                  "Rotate exposed keys", "Retry budget"}  # fmt: skip
-    assert titles(client, "/actions/?closed_after=2025-06-01&closed_before=2025-06-30") == {"Document refunds",
-                                                                                             "Improve: Question 0"}  # fmt: skip
+    assert titles(client, "/actions/?tier=1") == {
+        "Alert on pool saturation",
+        "Canary config changes",
+        "Rotate exposed keys",
+        "Retry budget",
+    }
+    assert titles(client, "/actions/?closed_after=2025-06-01&closed_before=2025-06-30") == {
+        "Document refunds",
+        "Improve: Question 0",
+    }
 
 
 def test_service_review_filters(org, client_as):

@@ -15,9 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def test_seed_bench_organization_options(leader):
     out = io.StringIO()
-    call_command(
-        "seed_bench", teams=12, services=40, incidents=600, action_items=300, reviews=30, stdout=out
-    )
+    call_command("seed_bench", teams=12, services=40, incidents=600, action_items=300, reviews=30, stdout=out)
     text = out.getvalue()
     assert "Seeded an organization of 12 teams, 40 services, 600 incidents" in text and "s." in text
     assert Team.objects.filter(slug__startswith="bench-team-").count() == 12
