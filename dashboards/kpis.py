@@ -54,6 +54,7 @@ from dashboards.core import (
     started_params,
 )
 from incidents.filters import (
+    OPEN_STATUSES,
     action_item_closed_q,
     action_item_open_q,
     action_item_overdue_q,
@@ -357,7 +358,7 @@ def _incident_kpis(c: Context) -> tuple[IncidentKpis, list[StageTimes], list[Tre
         for s in c.severities
     ]
     severe_filters = replace(f, severities=tuple(s for s in c.severe if not f.severities or s in f.severities))
-    open_params = [("status", s) for s in incident_open_statuses()]
+    open_params = [("status", s.value) for s in OPEN_STATUSES]
     incidents = IncidentKpis(
         total=Figure(
             "incidents",
@@ -401,10 +402,6 @@ def _incident_kpis(c: Context) -> tuple[IncidentKpis, list[StageTimes], list[Tre
         severities=[s.name for s in c.severities],
     )
     return incidents, _times(c, base, incidents.total), _trend(c, base)
-
-
-def incident_open_statuses() -> list[str]:
-    return [s.value for s in (Incident.Status.INVESTIGATING, Incident.Status.IDENTIFIED, Incident.Status.MONITORING)]
 
 
 def _series(c: Context, base: Any) -> list[SeriesPoint]:
