@@ -314,6 +314,15 @@ class ActionItem(TimeStampedModel):
             models.Index(fields=["team", "status"]),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["source_type", "source_id"]),
+            # Dashboards: open and overdue work per team, and what was closed in a period.
+            models.Index(
+                fields=["team", "due_date"],
+                condition=Q(status__in=["open", "in_progress"]),
+                name="action_item_open_due",
+            ),
+            models.Index(
+                fields=["completed_at"], condition=Q(completed_at__isnull=False), name="action_item_closed_at"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -518,6 +527,10 @@ class Postmortem(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False), name="postmortem_published_has_date"
             ),
+        ]
+        # Dashboards: overdue postmortems are the unpublished ones past their due date.
+        indexes = [
+            models.Index(fields=["due_date"], condition=~Q(status="published"), name="postmortem_unpublished_due")
         ]
 
     def __str__(self) -> str:

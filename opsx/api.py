@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 router = DefaultRouter()
 
-for app_label in ("teams", "incidents", "reviews", "learning", "notifications"):
+for app_label in ("teams", "incidents", "reviews", "learning", "notifications", "dashboards"):
     if app_label not in settings.INSTALLED_APPS:
         continue
     try:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("", include("learning.urls")),
     path("", include("notifications.urls")),
+    path("", include("dashboards.urls")),
 ]
 
 handler400 = "opsx.views.handler400"

@@ -20,7 +20,14 @@ from opsx.htmx import hx_redirect, is_partial
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """Leadership's home page is the organization dashboard; everyone else gets their teams and panels."""
+    from teams import permissions
     from teams import selectors as team_selectors
+
+    if permissions.is_leadership(request.user):
+        from dashboards.views import dashboard
+
+        return dashboard(request)
 
     context: dict[str, Any] = {
         "my_teams": team_selectors.my_teams(user=request.user),  # type: ignore[arg-type]

@@ -151,7 +151,10 @@ class Review(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["system", "status", "-approved_at"])]
+        indexes = [
+            models.Index(fields=["system", "status", "-approved_at"]),
+            models.Index(fields=["system", "-created_at"], name="review_system_latest"),  # each service's latest
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -325,7 +328,8 @@ class RiskAcceptance(models.Model):
         indexes = [
             models.Index(
                 fields=["expires_at"], condition=Q(lapse_recorded_at__isnull=True), name="acceptance_lapse_pending"
-            )
+            ),
+            models.Index(fields=["review", "expires_at"], name="risk_acceptance_expiry"),
         ]
 
     def __str__(self) -> str:

@@ -23,6 +23,13 @@ PAGES = [
     "/library/",
     "/library/for-you/",
     "/notifications/",
+    "/dashboards/",
+    "/dashboards/?period=365d&tier=1",
+    "/dashboards/teams/payments/",
+    "/dashboards/services/checkout-api/",
+    "/dashboards/definitions/",
+    "/dashboards/export/breakdown.csv",
+    "/api/v1/metrics/",
     "/api/v1/teams/",
     "/api/v1/incidents/",
     "/api/v1/reviews/",
@@ -32,14 +39,18 @@ PAGES = [
 ]
 
 
-def main(base: str) -> int:
+def sign_in(base: str, username: str) -> tuple[urllib.request.OpenerDirector, str]:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     login = opener.open(f"{base}/accounts/login/").read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login).group(1)  # type: ignore[union-attr]
-    data = urllib.parse.urlencode({"username": "alice", "password": "opsx-demo", "csrfmiddlewaretoken": token})
+    data = urllib.parse.urlencode({"username": username, "password": "opsx-demo", "csrfmiddlewaretoken": token})
     request = urllib.request.Request(f"{base}/accounts/login/", data=data.encode(), headers={"Referer": base})
-    home = opener.open(request).read().decode()
+    return opener, opener.open(request).read().decode()
+
+
+def main(base: str) -> int:
+    opener, home = sign_in(base, "alice")
     if "Sign out" not in home:
         print("smoke: login failed")
         return 1
@@ -52,6 +63,10 @@ def main(base: str) -> int:
         ok = status == 200
         failures += not ok
         print(f"smoke: {path} {status}{'' if ok else '  <-- FAILED'}")
+    _, leadership_home = sign_in(base, "erin")  # leadership's home page is the organization dashboard
+    ok = "<h1>Organization dashboard</h1>" in leadership_home
+    failures += not ok
+    print(f"smoke: / as leadership shows the organization dashboard{'' if ok else '  <-- FAILED'}")
     return 1 if failures else 0
 
 

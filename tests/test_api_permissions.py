@@ -72,3 +72,9 @@ def test_an_offered_method_without_a_declared_action_still_refuses(api_as, admin
     monkeypatch.setattr(FollowViewSet, "required_actions", {"list": "view"})
     assert api_as(admin_user).post("/api/v1/follows/", {"kind": "tag", "value": "x"}).status_code == 403
     assert api_as(admin_user).get("/api/v1/follows/").status_code == 200
+
+
+def test_the_metrics_endpoints_are_walked():
+    """The dashboards' KPIs (/api/v1/metrics/...) are in the router, so the walk above covers them."""
+    prefixes = {prefix for prefix, _, _ in router.registry}
+    assert {"metrics", "metrics/teams", "metrics/services"} <= prefixes

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "reviews",
     "learning",
     "notifications",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

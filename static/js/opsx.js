@@ -203,4 +203,11 @@
   }
   enhance(document);
   document.addEventListener("htmx:load", function (event) { enhance(event.detail.elt); });
+  // Dashboards: picking a first or last day chooses the custom range (without JavaScript, choose it by hand).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("form.filters input[name=start], form.filters input[name=end]")) { return; }
+    var period = input.form.querySelector("select[name=period]");
+    if (period && input.value) { period.value = "custom"; }
+  }, true);
 })();

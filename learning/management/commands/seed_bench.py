@@ -1,6 +1,13 @@
-"""Generate many published postmortems with varied, realistic text, for the search benchmark.
+"""Generate benchmark data: published postmortems for the search benchmark, or a whole organization
+for the dashboards benchmark.
 
     python manage.py seed_bench --postmortems 100000
+    python manage.py seed_bench --teams 1000 --services 5000 --incidents 200000 --action-items 100000 --reviews 5000
+
+With any of --services, --incidents, --action-items or --reviews the command seeds an organization
+(teams, services, two years of incidents, postmortems, action items and reviews; see
+`dashboards.seed`) and --postmortems is only seeded when given too. Without them it seeds
+--postmortems (default 100000) as before.
 
 Rows are bulk-inserted in batches (incidents, postmortems, library entries, facets), then the search
 vectors are computed in one UPDATE with the GIN index dropped and rebuilt around it, which is much
@@ -116,12 +123,47 @@ class Command(BaseCommand):
     help = "Generate N published postmortems with realistic varied text (for `make bench`)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--postmortems", type=int, default=100_000, help="How many (default 100000).")
-        parser.add_argument("--teams", type=int, default=30)
+        parser.add_argument("--postmortems", type=int, default=None, help="How many (default 100000).")
+        parser.add_argument("--teams", type=int, default=None, help="Teams (default 30; an organization: 1000).")
+        parser.add_argument("--services", type=int, default=None, help="Services of the organization (default 5000).")
+        parser.add_argument("--incidents", type=int, default=None, help="Incidents over two years (default 200000).")
+        parser.add_argument("--action-items", type=int, default=None, help="Action items (default 100000).")
+        parser.add_argument("--reviews", type=int, default=None, help="Readiness reviews (default 5000).")
         parser.add_argument("--batch", type=int, default=5000)
         parser.add_argument("--seed", type=int, default=7)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        organization = [options[k] for k in ("services", "incidents", "action_items", "reviews")]
+        if any(v is not None for v in organization):
+            self._organization_scale(options)
+            if options["postmortems"] is None:
+                return
+        options["postmortems"] = 100_000 if options["postmortems"] is None else options["postmortems"]
+        options["teams"] = 30 if options["teams"] is None else options["teams"]
+        self._postmortems(options)
+
+    def _organization_scale(self, options: dict[str, Any]) -> None:
+        from dashboards.seed import Sizes, seed_organization
+
+        defaults = Sizes()
+        sizes = Sizes(
+            teams=options["teams"] if options["teams"] is not None else defaults.teams,
+            services=options["services"] if options["services"] is not None else defaults.services,
+            incidents=options["incidents"] if options["incidents"] is not None else defaults.incidents,
+            action_items=options["action_items"] if options["action_items"] is not None else defaults.action_items,
+            reviews=options["reviews"] if options["reviews"] is not None else defaults.reviews,
+        )
+        if min(sizes.teams, sizes.services) < 1 or min(sizes.incidents, sizes.action_items, sizes.reviews) < 0:
+            raise CommandError("--teams and --services must be positive; the other counts must not be negative")
+        started = time.monotonic()
+        result = seed_organization(sizes, seed=options["seed"], log=self.stdout.write)
+        self.stdout.write(
+            f"Seeded an organization of {result['teams']} teams, {result['services']} services, "
+            f"{sizes.incidents} incidents, {sizes.action_items} action items and {sizes.reviews} reviews "
+            f"in {time.monotonic() - started:.1f}s."
+        )
+
+    def _postmortems(self, options: dict[str, Any]) -> None:
         total, batch = options["postmortems"], options["batch"]
         if total < 1 or batch < 1:
             raise CommandError("--postmortems and --batch must be positive")
