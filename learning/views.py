@@ -105,11 +105,7 @@ def _entry_context(request: HttpRequest, entry) -> dict:  # type: ignore[no-unty
     user = request.user
     postmortem = entry.postmortem
     categories = dict(FactorCategory.objects.values_list("slug", "name"))
-    sections = [
-        (heading, getattr(postmortem, name))
-        for name, heading in POSTMORTEM_SECTIONS
-        if (getattr(postmortem, name) or "").strip()
-    ]
+    sections = [(heading, name) for name, heading in POSTMORTEM_SECTIONS if (getattr(postmortem, name) or "").strip()]
     factors = [
         {
             "category": f.get("category"),

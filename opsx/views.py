@@ -166,6 +166,25 @@ def _api_error(request: HttpRequest, status: int, code: str, message: str, **ext
     return None
 
 
+ERROR_TITLES = {413: "Too large", 429: "Too many requests"}
+
+
+def error_response(
+    request: HttpRequest, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+) -> HttpResponse:
+    """An error a client can act on (413, 429): the API's JSON shape under /api/, the message as plain text
+    for htmx (static/js/opsx.js shows it), the error page otherwise."""
+    response = _api_error(request, status, code, message)
+    if response is None and is_partial(request):
+        response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    if response is None:
+        title = ERROR_TITLES.get(status, "Error")
+        response = render(request, "error.html", {"title": title, "message": message}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
 def bad_request(request: HttpRequest, code: str, message: str, **extra: Any) -> HttpResponse:
     """400: in the API's error shape under /api/ (`extra` such as `fields` included), the 400 page elsewhere."""
     response = _api_error(request, 400, code, message, **extra)
@@ -190,11 +209,14 @@ _LIMIT_MESSAGES: dict[type[Exception], tuple[str, Callable[[], str]]] = {
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """Bad requests Django refuses itself (too many files or fields, a malformed upload...): JSON under /api/."""
+    """Bad requests Django refuses itself (too many files or fields, a malformed upload...): JSON under /api/.
+    A body over the size limit is a 413."""
     code, message = "bad_request", "Bad request."
     for kind, (limit_code, text) in _LIMIT_MESSAGES.items():
         if isinstance(exception, kind):
             code, message = limit_code, text()
+    if isinstance(exception, RequestDataTooBig):
+        return error_response(request, 413, code, message)
     return bad_request(request, code, message)
 
 

@@ -274,3 +274,11 @@ LOGGING = {
 
 # --- opsx -----------------------------------------------------------------------------------
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=7 * 24)
+
+# --- Abuse limits and throttles (docs/limits.md) ---------------------------------------------
+LIMIT_SECTION_CHARS = env.int("LIMIT_SECTION_CHARS", default=50_000)
+LIMIT_POSTMORTEM_CHARS = env.int("LIMIT_POSTMORTEM_CHARS", default=200_000)
+LIMIT_PREVIEW_CHARS = env.int("LIMIT_PREVIEW_CHARS", default=LIMIT_SECTION_CHARS)
+LIMIT_IMPORT_FILE_BYTES = env.int("LIMIT_IMPORT_FILE_BYTES", default=5 * 1024 * 1024)
+LIMIT_REQUEST_BYTES = env.int("LIMIT_REQUEST_BYTES", default=32 * 1024 * 1024)
+MARKDOWN_RENDER_TIMEOUT = env.float("MARKDOWN_RENDER_TIMEOUT", default=2.0)
