@@ -94,7 +94,8 @@ def _render(text: str) -> str:
 
 def plain_html(text: str) -> str:
     """The text as escaped paragraphs, with a note: what a text that took too long to format shows."""
-    return f'<p class="markdown-fallback muted"><small>{escape(FALLBACK_NOTE)}</small></p>{linebreaks(text, autoescape=True)}'
+    note = f'<p class="markdown-fallback muted"><small>{escape(FALLBACK_NOTE)}</small></p>'
+    return note + linebreaks(text, autoescape=True)
 
 
 def _render_in_child(text: str, timeout: float) -> str | None:
@@ -148,7 +149,9 @@ def render_markdown(text: str | None) -> SafeString:
     else:
         html = _render_in_child(text, timeout)
     if html is None:
-        logger.warning("markdown took longer than %ss to render; shown as plain text", timeout, extra={"chars": len(text)})
+        logger.warning(
+            "markdown took longer than %ss to render; shown as plain text", timeout, extra={"chars": len(text)}
+        )
         html = plain_html(text)
     return mark_safe(html)  # noqa: S308 - nh3 output, or escaped text
 
@@ -217,9 +220,7 @@ def stored_html(obj: Any, name: str) -> SafeString:
     return render_markdown(text)
 
 
-def rerender_rows(
-    model: Any, fields: Iterable[str], *, force: bool = False, batch: int = 200
-) -> tuple[int, int]:
+def rerender_rows(model: Any, fields: Iterable[str], *, force: bool = False, batch: int = 200) -> tuple[int, int]:
     """Re-render the stored HTML of every row of `model` (in batches); returns (rows seen, rows changed).
 
     Used by `manage.py rerender_markdown` and by the migrations that added `markdown_html`.

@@ -5,7 +5,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 
-from opsx.views import bad_request
+from opsx.views import bad_request, error_response
 
 # Nothing is readable anonymously except these. The API answers 401/403 itself (JSON), so it is
 # left to DRF's authentication; static files are served by WhiteNoise before this runs.
@@ -25,6 +25,28 @@ class LoginRequiredMiddleware:
                 response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
                 return response
             return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """A request whose Content-Length is over `LIMIT_REQUEST_BYTES` is a 413 before anything reads it.
+
+    Django limits form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but streams uploaded files to disk whatever
+    their size; this caps the whole body (every file together) of every page and API endpoint.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.LIMIT_REQUEST_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit and length > limit:
+            message = f"The request is {length:,} bytes; the limit is {limit:,}."
+            return error_response(request, 413, "too_large", message)
         return self.get_response(request)
 
 

@@ -41,13 +41,6 @@ class MarkdownModel(models.Model):
     class Meta:
         abstract = True
 
-    @classmethod
-    def rerender_markdown(cls, *, force: bool = False) -> tuple[int, int]:
-        """Store fresh HTML for every row whose HTML is stale (all rows with `force`): (rows, changed)."""
-        from opsx.markdown import rerender_rows
-
-        return rerender_rows(cls, cls.MARKDOWN_FIELDS, force=force)
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         from opsx.markdown import refresh_html
 
@@ -55,3 +48,10 @@ class MarkdownModel(models.Model):
         if refresh_html(self) and update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "markdown_html"}
         super().save(*args, **kwargs)
+
+    @classmethod
+    def rerender_markdown(cls, *, force: bool = False) -> tuple[int, int]:
+        """Store fresh HTML for every row whose HTML is stale (all rows with `force`): (rows, changed)."""
+        from opsx.markdown import rerender_rows
+
+        return rerender_rows(cls, cls.MARKDOWN_FIELDS, force=force)

@@ -80,7 +80,11 @@ def lens_upload(request: HttpRequest) -> HttpResponse:
     if not selectors.can_import_lens(request.user):
         raise PermissionDenied("Only admins and team leads import lenses.")
     form = LensUploadForm(request.POST, request.FILES)
-    if form.is_valid():
+    status = 400
+    if form.is_valid() and form.cleaned_data["file"].size > lensfile.MAX_FILE_BYTES:
+        form.add_error("file", str(lensfile.too_large_issue(form.cleaned_data["file"].size)))
+        status = 413  # nothing of it is read
+    elif form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             result = services.lens_import(
@@ -106,7 +110,7 @@ def lens_upload(request: HttpRequest) -> HttpResponse:
         "can_import": True,
         "form": form,
     }
-    return render(request, "reviews/lens_list.html", context, status=200 if is_partial(request) else 400)
+    return render(request, "reviews/lens_list.html", context, status=200 if is_partial(request) else status)
 
 
 def lens_detail(request: HttpRequest, slug: str) -> HttpResponse:

@@ -28,5 +28,5 @@ class Command(BaseCommand):
                 continue
             seen, changed = rerender(force=force)
             total += changed
-            self.stdout.write(f"{model._meta.label}: {changed} of {seen} re-rendered")
-        self.stdout.write(f"Done: {total} row(s) now stored with {RENDERER}.")
+            self.stdout.write(f"{model._meta.label}: {changed} of {seen} updated")
+        self.stdout.write(f"Done: {total} row(s) updated; stored HTML is from {RENDERER}.")
