@@ -38,6 +38,7 @@ from incidents.models import (
 from opsx.conflicts import conflicting_fields
 from opsx.htmx import hx_redirect, is_partial
 from opsx.limits import text_too_long, too_large
+from opsx.throttling import throttle
 from opsx.views import form_page, list_page, render_form_page
 from teams import permissions
 from teams import selectors as team_selectors
@@ -371,6 +372,7 @@ def postmortem_autosave(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@throttle("preview")
 def markdown_preview(request: HttpRequest) -> HttpResponse:
     field = request.POST.get("_field", "text")
     text = request.POST.get(field if field in [*SECTION_FIELDS, "description", "body"] else "text", "")

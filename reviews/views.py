@@ -16,6 +16,7 @@ from django_htmx.http import reswap, retarget
 from incidents.models import ActionItem
 from incidents.services import action_items_for_source
 from opsx.htmx import hx_redirect, is_partial
+from opsx.throttling import throttle
 from opsx.views import add_service_errors
 from reviews import lensfile, selectors, services
 from reviews.filters import ReviewFilterSet
@@ -76,6 +77,7 @@ def lens_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@throttle("import")
 def lens_upload(request: HttpRequest) -> HttpResponse:
     if not selectors.can_import_lens(request.user):
         raise PermissionDenied("Only admins and team leads import lenses.")
@@ -135,6 +137,7 @@ def lens_compare(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "reviews/lens_compare.html", context, status=400 if form.errors else 200)
 
 
+@throttle("export")
 def lens_export(request: HttpRequest, slug: str) -> HttpResponse:
     lens = permissions.get_for(request.user, Lens, slug=slug)
     fmt = request.GET.get("fmt", "yaml")

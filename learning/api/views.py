@@ -111,6 +111,8 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
         "import_files": Action.CREATE,
         "most_read": Action.VIEW,
     }
+    # Search as you type, exports and imports are throttled per user and per token (opsx.throttling).
+    throttle_scopes = {"list": "search", "facets": "search", "export": "export", "import_files": "import"}
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if self.action == "list":

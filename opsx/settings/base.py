@@ -283,3 +283,14 @@ LIMIT_PREVIEW_CHARS = env.int("LIMIT_PREVIEW_CHARS", default=LIMIT_SECTION_CHARS
 LIMIT_IMPORT_FILE_BYTES = env.int("LIMIT_IMPORT_FILE_BYTES", default=5 * 1024 * 1024)
 LIMIT_REQUEST_BYTES = env.int("LIMIT_REQUEST_BYTES", default=32 * 1024 * 1024)
 MARKDOWN_RENDER_TIMEOUT = env.float("MARKDOWN_RENDER_TIMEOUT", default=2.0)
+# Requests per user, per API token and (signed out) per address; over the rate: 429 with Retry-After.
+THROTTLE_RATES = {
+    "preview": env.str("THROTTLE_PREVIEW", default="120/min"),
+    "search": env.str("THROTTLE_SEARCH", default="120/min"),
+    "import": env.str("THROTTLE_IMPORT", default="30/hour"),
+    "export": env.str("THROTTLE_EXPORT", default="60/hour"),
+    "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="5/hour"),
+    # Failed API token authentications per address; beyond it the address gets 429 until the window ends.
+    "token_failure": env.str("THROTTLE_TOKEN_FAILURES", default="20/min"),
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["opsx.throttling.ScopedThrottle"]

@@ -86,6 +86,7 @@ class LensViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = LensSerializer
     permission_classes = [TeamRolePermission]
     required_actions = {**READ, "upload": Action.CREATE, "export": Action.VIEW, "compare": Action.VIEW}
+    throttle_scopes = {"upload": "import", "export": "export"}
     lookup_field = "slug"
     filterset_class = None
     search_fields = ["name", "description"]
