@@ -6,4 +6,4 @@ class OpsxConfig(AppConfig):
     verbose_name = "opsx"
 
     def ready(self) -> None:
-        from opsx import checks  # noqa: F401 - registers the system checks
+        from opsx import checks, middleware  # noqa: F401 - the system checks; the idle clock starts at sign-in

@@ -1,15 +1,67 @@
+import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.urls import Resolver404, resolve
 
 from opsx.views import bad_request, error_response
 
 # Nothing is readable anonymously except these. The API answers 401/403 itself (JSON), so it is
 # left to DRF's authentication; static files are served by WhiteNoise before this runs.
-PUBLIC_PREFIXES = ("/accounts/login/", "/healthz", "/api/", "/static/")
+PUBLIC_PREFIXES = ("/accounts/login/", "/accounts/password-reset/", "/healthz", "/api/", "/static/")
+
+
+class SessionIdleTimeoutMiddleware:
+    """A signed-in session ends after `SESSION_IDLE_TIMEOUT_MINUTES` without a request from its user.
+
+    The time of the last request is kept in the session (written at most once a minute). Background
+    polls that a page makes by itself (the notification badge) do not count as activity, so an open
+    tab does not keep a session alive forever. 0 turns this off (sessions then last SESSION_COOKIE_AGE).
+    """
+
+    KEY = "opsx_last_seen"
+    BACKGROUND_URL_NAMES = ("notifications:badge",)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def _background(self, request: HttpRequest) -> bool:
+        match = getattr(request, "resolver_match", None) or _resolve(request.path_info)
+        return match is not None and match.view_name in self.BACKGROUND_URL_NAMES
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        minutes = settings.SESSION_IDLE_TIMEOUT_MINUTES
+        if minutes and request.user.is_authenticated:
+            now = int(time.time())
+            last = request.session.get(self.KEY)
+            if isinstance(last, int) and now - last > minutes * 60:
+                logout(request)
+                messages.info(request, f"You were signed out after {minutes} minutes without activity.")
+            elif not self._background(request) and (not isinstance(last, int) or now - last >= 60):
+                request.session[self.KEY] = now
+        return self.get_response(request)
+
+
+@receiver(user_logged_in, dispatch_uid="opsx.middleware.start_idle_clock")
+def start_idle_clock(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """Signing in is activity: the idle clock starts then (and the first page writes no session)."""
+    if getattr(request, "session", None) is not None:
+        request.session[SessionIdleTimeoutMiddleware.KEY] = int(time.time())
+
+
+def _resolve(path: str) -> Any:
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None
 
 
 class LoginRequiredMiddleware:

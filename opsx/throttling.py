@@ -46,17 +46,17 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def client_ip(request: HttpRequest) -> str:
     """The caller's address: REMOTE_ADDR, or behind a proxy (BEHIND_PROXY) the last X-Forwarded-For entry,
-    the one our proxy added (earlier entries are whatever the client sent)."""
+    the one our proxy added (earlier entries are whatever the client sent). Empty when unknown."""
     if settings.SECURE_PROXY_SSL_HEADER and request.META.get("HTTP_X_FORWARDED_FOR"):
         return request.META["HTTP_X_FORWARDED_FOR"].split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return request.META.get("REMOTE_ADDR", "") or ""
 
 
 def identities(request: Any) -> list[str]:
     """Whom a request counts against: its user and its API token, or its address when anonymous."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return [f"ip:{client_ip(request)}"]
+        return [f"ip:{client_ip(request) or 'unknown'}"]
     found = [f"user:{user.pk}"]
     token = getattr(request, "auth", None)
     if token is not None and hasattr(token, "key_hash"):

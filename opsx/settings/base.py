@@ -5,6 +5,7 @@ file-system broker under var/celery and the cache is in-process, so `make run` n
 but Python.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "axes",
     "opsx",
     "teams",
     "incidents",
@@ -77,8 +79,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "opsx.middleware.SessionIdleTimeoutMiddleware",
     "opsx.middleware.LoginRequiredMiddleware",
     "opsx.middleware.RejectNullCharactersMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opsx.urls"
@@ -128,6 +132,25 @@ AUTH_USER_MODEL = "teams.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes first: it refuses a locked-out account before any password is checked (docs/security.md).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "teams.auth.AddressThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)  # failed sign-ins of one account, then locked
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes warns that locking by username alone lets an attacker try one password on many accounts; opsx
+# counts failures per address too, with its own (higher) rate: THROTTLE_RATES["login_failure"] (teams.auth).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "teams.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "opsx.throttling.client_ip"
+# Signed-in sessions end after this many minutes without a request (0: only at SESSION_COOKIE_AGE).
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=8 * 60)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -290,6 +313,8 @@ THROTTLE_RATES = {
     "import": env.str("THROTTLE_IMPORT", default="30/hour"),
     "export": env.str("THROTTLE_EXPORT", default="60/hour"),
     "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="5/hour"),
+    # Failed sign-ins per address (every account together), on top of the per-account lockout above.
+    "login_failure": env.str("THROTTLE_LOGIN_FAILURES", default="30/10min"),
     # Failed API token authentications per address; beyond it the address gets 429 until the window ends.
     "token_failure": env.str("THROTTLE_TOKEN_FAILURES", default="20/min"),
 }
