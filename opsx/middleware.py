@@ -1,3 +1,4 @@
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.urls import Resolver404, resolve
 
-from opsx.views import bad_request, error_response
+from opsx.views import DATABASE_ERRORS, bad_request, database_unavailable, error_response
+
+logger = logging.getLogger(__name__)
 
 # Nothing is readable anonymously except these. The API answers 401/403 itself (JSON), so it is
 # left to DRF's authentication; static files are served by WhiteNoise before this runs.
@@ -78,6 +81,25 @@ class LoginRequiredMiddleware:
                 return response
             return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that fails because the database does not answer (restart, failover, outage) gets 503 with
+    Retry-After, not a 500. With CONN_HEALTH_CHECKS the next request after the database is back opens a
+    new connection and succeeds. (Failures before any view, e.g. loading the session, reach handler500,
+    which answers the same.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DATABASE_ERRORS):
+            logger.error("database unavailable: %s", exception.__class__.__name__, exc_info=exception)
+            return database_unavailable(request)
+        return None
 
 
 class RequestSizeLimitMiddleware:

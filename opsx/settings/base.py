@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "csp",
     "axes",
     "opsx",
     "teams",
@@ -69,8 +71,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "opsx.logging.RequestIdMiddleware",
+    "opsx.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -118,6 +122,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+# A connection kept open (CONN_MAX_AGE) is checked before a request reuses it, so after a database restart the
+# next request reconnects instead of failing; a database that does not answer fails fast (a 503, see
+# opsx.middleware.DatabaseUnavailableMiddleware) instead of holding a worker.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if IS_POSTGRES:
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3)
+    )
+DATABASE_RETRY_AFTER = env.int("DATABASE_RETRY_AFTER", default=10)  # seconds, in the 503's Retry-After
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker ---------------------------------------------------------
@@ -194,11 +207,32 @@ SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Opt-in: they bind every subdomain to HTTPS, and a preload listing takes months to undo.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+# Django's deploy checks recommend both; leaving them off is this deployment's choice, not an oversight.
+SILENCED_SYSTEM_CHECKS += [] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]
+SILENCED_SYSTEM_CHECKS += [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response (django-csp; docs/security.md). Scripts only from the site
+# (htmx, opsx.js) or with the response's nonce; no inline styles; images only from the site (and the
+# data: URLs Pico's CSS uses), so Markdown cannot load remote (tracking) images: they show as broken.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -319,3 +353,9 @@ THROTTLE_RATES = {
     "token_failure": env.str("THROTTLE_TOKEN_FAILURES", default="20/min"),
 }
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["opsx.throttling.ScopedThrottle"]
+
+# --- Health -----------------------------------------------------------------------------------
+# /healthz shows its checks to admins and to callers with `Authorization: Bearer <HEALTHZ_TOKEN>`.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+# A worker counts as seen when it ran the heartbeat (every five minutes) this recently.
+HEALTHZ_WORKER_STALE_SECONDS = env.int("HEALTHZ_WORKER_STALE_SECONDS", default=15 * 60)
