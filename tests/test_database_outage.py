@@ -2,6 +2,7 @@
 that the test can close (nothing listens on the port: an outage) and open again (the database returns), and
 the app's connections are terminated with pg_terminate_backend (a restart or failover)."""
 
+import contextlib
 import http.client
 import json
 import os
@@ -80,10 +81,8 @@ class Proxy:
         if self.thread:
             self.thread.join(5)
         for sock in self.sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
         self.sockets = []
         self.listener.close()
