@@ -114,19 +114,22 @@ class ScopedThrottle(BaseThrottle):
         return self._wait
 
 
+def throttled_response(request: HttpRequest, wait: int) -> HttpResponse:
+    """429 with Retry-After for a page (or htmx, or /api/) request that is over its rate."""
+    from opsx.views import error_response
+
+    return error_response(request, 429, "throttled", throttled_message(wait), headers={"Retry-After": str(wait)})
+
+
 def throttle(scope: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """`@throttle("preview")` on a page view: the same rates as the API, 429 with Retry-After when over."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            from opsx.views import error_response
-
             wait = consume(scope, identities(request))
             if wait is not None:
-                return error_response(
-                    request, 429, "throttled", throttled_message(wait), headers={"Retry-After": str(wait)}
-                )
+                return throttled_response(request, wait)
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -11,8 +11,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from opsx import panels
 from opsx.htmx import hx_redirect
-from opsx.throttling import client_ip, consume, throttled_message
-from opsx.views import error_response, form_page, list_page
+from opsx.throttling import client_ip, consume, throttled_response
+from opsx.views import form_page, list_page
 from teams import auth, permissions, selectors, services
 from teams.filters import SystemFilterSet, TeamFilterSet
 from teams.forms import ApiTokenForm, MembershipForm, MembershipRoleForm, PasswordResetForm, SystemForm, TeamForm
@@ -210,7 +210,5 @@ class PasswordResetView(auth_views.PasswordResetView):
         email = form.cleaned_data["email"].strip().lower()
         wait = consume("password_reset", [f"ip:{client_ip(self.request)}", f"email:{email}"])
         if wait is not None:
-            return error_response(
-                self.request, 429, "throttled", throttled_message(wait), headers={"Retry-After": str(wait)}
-            )
+            return throttled_response(self.request, wait)
         return super().form_valid(form)

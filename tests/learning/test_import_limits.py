@@ -53,7 +53,7 @@ def test_api_refuses_records_over_a_section_or_the_postmortem_and_imports_the_re
     refused = {(r["line"], r["message"]) for r in response.json()["refused"]}
     assert refused == {
         (2, "summary: This text is 101 characters long; the limit is 100."),
-        (3, "__all__: The postmortem is 290 characters long in all; the limit is 250. Shorten some sections."),
+        (3, "The postmortem is 290 characters long in all; the limit is 250. Shorten some sections."),
     }
     assert list(LibraryEntry.objects.values_list("title", flat=True)) == ["Record ok"]
 
