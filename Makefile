@@ -10,13 +10,14 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install assets run serve migrate seed test test-fast lint format bench check smoke clean
+.PHONY: help install assets run serve migrate seed test test-fast lint format bench check smoke audit clean
 
 help:
 	@echo "make run    - set up everything (venv, deps, assets, database, demo data) and serve on http://$(HOST):$(PORT)"
 	@echo "make test   - the whole test suite against PostgreSQL and Redis (DATABASE_URL / REDIS_URL override)"
 	@echo "make lint   - ruff, Django system checks, missing migrations"
 	@echo "make bench  - benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make audit  - known vulnerabilities in uv.lock and package-lock.json (says so when it cannot check)"
 
 $(UV):
 	@mkdir -p var
@@ -75,6 +76,10 @@ format: install
 
 bench: install assets
 	$(PY) -m bench
+
+# pip-audit over uv.lock, npm audit over package-lock.json; fails only on a known vulnerability.
+audit: install
+	$(PY) scripts/audit.py
 
 # SQLite + file-system broker path, as `make run` uses it, without serving forever.
 smoke: install assets

@@ -13,7 +13,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from opsx.models import TimeStampedModel
+from opsx.limits import TextLimitValidator, postmortem_size_errors
+from opsx.models import MarkdownModel, TimeStampedModel
 from teams.permissions import AccessPolicy, VisibleQuerySet
 
 
@@ -48,7 +49,7 @@ class IncidentQuerySet(VisibleQuerySet):
     pass
 
 
-class Incident(TimeStampedModel):
+class Incident(MarkdownModel, TimeStampedModel):
     class Status(models.TextChoices):
         INVESTIGATING = "investigating", "Investigating"
         IDENTIFIED = "identified", "Identified"
@@ -56,8 +57,10 @@ class Incident(TimeStampedModel):
         RESOLVED = "resolved", "Resolved"
         CLOSED = "closed", "Closed"
 
+    MARKDOWN_FIELDS = ("summary",)
+
     title = models.CharField(max_length=200)
-    summary = models.TextField(blank=True, help_text="Markdown.")
+    summary = models.TextField(blank=True, help_text="Markdown.", validators=[TextLimitValidator()])
     severity = models.ForeignKey(Severity, on_delete=models.PROTECT, related_name="incidents")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.INVESTIGATING, db_index=True)
     team = models.ForeignKey(
@@ -84,7 +87,7 @@ class Incident(TimeStampedModel):
     mitigated_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
-    impact_description = models.TextField("customer impact", blank=True)
+    impact_description = models.TextField("customer impact", blank=True, validators=[TextLimitValidator()])
     users_affected = models.PositiveBigIntegerField(null=True, blank=True)
     requests_affected = models.PositiveBigIntegerField(null=True, blank=True)
 
@@ -236,7 +239,7 @@ class TimelineEntry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NOTE)
-    body = models.TextField()
+    body = models.TextField(validators=[TextLimitValidator()])
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = VisibleQuerySet.as_manager()
@@ -254,7 +257,7 @@ class TimelineEntry(models.Model):
         return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
-class ActionItem(TimeStampedModel):
+class ActionItem(MarkdownModel, TimeStampedModel):
     """A follow-up with an owner and a due date, from any origin.
 
     `incident` is set for items that come from an incident or its postmortem, so a restricted
@@ -283,8 +286,10 @@ class ActionItem(TimeStampedModel):
 
     CLOSED_STATUSES = (Status.DONE, Status.WONT_DO)
 
+    MARKDOWN_FIELDS = ("description",)
+
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True, help_text="Markdown.")
+    description = models.TextField(blank=True, help_text="Markdown.", validators=[TextLimitValidator()])
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="action_items"
     )
@@ -467,7 +472,7 @@ def _postmortem_draft() -> Q:
     return ~Q(status=Postmortem.Status.PUBLISHED)
 
 
-class Postmortem(TimeStampedModel):
+class Postmortem(MarkdownModel, TimeStampedModel):
     """The blameless write-up of one incident. Drafts are private to the team and named reviewers."""
 
     class Status(models.TextChoices):
@@ -489,15 +494,19 @@ class Postmortem(TimeStampedModel):
     )
     reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="postmortems_to_review", blank=True)
 
-    summary = models.TextField(blank=True)
-    impact = models.TextField(blank=True)
-    timeline = models.TextField(blank=True, help_text="Pulled from the incident when the postmortem starts.")
-    detection = models.TextField(blank=True)
-    response = models.TextField("response and recovery", blank=True)
-    went_well = models.TextField("what went well", blank=True)
-    went_poorly = models.TextField("what went poorly", blank=True)
-    lucky = models.TextField("where we got lucky", blank=True)
-    lessons = models.TextField("lessons learned", blank=True)
+    MARKDOWN_FIELDS = tuple(SECTION_FIELDS)
+
+    summary = models.TextField(blank=True, validators=[TextLimitValidator()])
+    impact = models.TextField(blank=True, validators=[TextLimitValidator()])
+    timeline = models.TextField(
+        blank=True, help_text="Pulled from the incident when the postmortem starts.", validators=[TextLimitValidator()]
+    )
+    detection = models.TextField(blank=True, validators=[TextLimitValidator()])
+    response = models.TextField("response and recovery", blank=True, validators=[TextLimitValidator()])
+    went_well = models.TextField("what went well", blank=True, validators=[TextLimitValidator()])
+    went_poorly = models.TextField("what went poorly", blank=True, validators=[TextLimitValidator()])
+    lucky = models.TextField("where we got lucky", blank=True, validators=[TextLimitValidator()])
+    lessons = models.TextField("lessons learned", blank=True, validators=[TextLimitValidator()])
     factors = models.JSONField(
         "contributing factors", default=list, blank=True, help_text='[{"category": slug, "description": text}]'
     )
@@ -554,6 +563,9 @@ class Postmortem(TimeStampedModel):
         errors = validate_factors(self.factors)
         if errors:
             raise ValidationError({"factors": errors})
+        too_large = postmortem_size_errors((getattr(self, name) for name in SECTION_FIELDS), self.factors)
+        if too_large:
+            raise ValidationError(too_large)
 
     def snapshot(self) -> dict:
         """The document's content, as stored in a revision (and compared when merging)."""
@@ -610,7 +622,7 @@ _POSTMORTEM_PART_POLICY = {
 }
 
 
-class PostmortemComment(models.Model):
+class PostmortemComment(MarkdownModel):
     """A reviewer's (or anyone's who can read it) comment on the document, optionally on one section.
 
     A comment stays open until someone resolves it; publishing with open comments needs a confirmation.
@@ -618,10 +630,12 @@ class PostmortemComment(models.Model):
 
     postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    MARKDOWN_FIELDS = ("body",)
+
     section = models.CharField(
         max_length=20, blank=True, choices=[*POSTMORTEM_SECTIONS, ("factors", "Contributing factors")]
     )
-    body = models.TextField()
+    body = models.TextField(validators=[TextLimitValidator()])
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(

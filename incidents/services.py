@@ -40,6 +40,8 @@ from incidents.models import (
 from notifications.models import Notification
 from notifications.services import notify
 from opsx.hooks import emit
+from opsx.limits import section_limit
+from opsx.markdown import html_values
 from opsx.services import model_update
 from teams import permissions
 from teams.models import Membership, System, Team, User
@@ -274,7 +276,7 @@ def incident_update(
         setattr(current, name, value)
     current.full_clean()
     updated = Incident.objects.filter(pk=current.pk, version=expected_version).update(
-        **changed, version=F("version") + 1, updated_at=timezone.now()
+        **changed, **html_values(current), version=F("version") + 1, updated_at=timezone.now()
     )
     if updated != 1:
         raise StaleVersion(Incident.objects.get(pk=current.pk))
@@ -323,10 +325,19 @@ def postmortem_due_date(incident: Incident) -> date | None:
 
 
 def timeline_markdown(incident: Incident) -> str:
-    lines = []
-    for entry in incident.timeline.select_related("author").order_by("occurred_at", "id"):
+    """The incident's timeline as a Markdown list, cut to fit a postmortem section (the rest is counted)."""
+    limit = section_limit() - 200  # room for the line that says what was left out
+    lines: list[str] = []
+    size = 0
+    entries = list(incident.timeline.order_by("occurred_at", "id"))
+    for index, entry in enumerate(entries):
         stamp = timezone.localtime(entry.occurred_at).strftime("%Y-%m-%d %H:%M")
-        lines.append(f"- **{stamp}** ({entry.get_kind_display().lower()}): {entry.body}")
+        line = f"- **{stamp}** ({entry.get_kind_display().lower()}): {entry.body}"
+        if size + len(line) + 1 > limit:
+            lines.append(f"- … {len(entries) - index} more entries are on the incident's page (too long to pull in).")
+            break
+        lines.append(line)
+        size += len(line) + 1
     return "\n".join(lines)
 
 
@@ -415,7 +426,7 @@ def postmortem_save(
         setattr(candidate, name, value)
     candidate.full_clean()
     updated = Postmortem.objects.filter(pk=postmortem.pk, version=expected_version).update(
-        **values, version=F("version") + 1, updated_at=timezone.now()
+        **values, **html_values(candidate), version=F("version") + 1, updated_at=timezone.now()
     )
     if updated != 1:
         raise StaleVersion(Postmortem.objects.get(pk=postmortem.pk))

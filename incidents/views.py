@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -36,6 +37,8 @@ from incidents.models import (
 )
 from opsx.conflicts import conflicting_fields
 from opsx.htmx import hx_redirect, is_partial
+from opsx.limits import text_too_long, too_large
+from opsx.throttling import throttle
 from opsx.views import form_page, list_page, render_form_page
 from teams import permissions
 from teams import selectors as team_selectors
@@ -369,9 +372,13 @@ def postmortem_autosave(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@throttle("preview")
 def markdown_preview(request: HttpRequest) -> HttpResponse:
     field = request.POST.get("_field", "text")
     text = request.POST.get(field if field in [*SECTION_FIELDS, "description", "body"] else "text", "")
+    limit = settings.LIMIT_PREVIEW_CHARS
+    if len(text) > limit:
+        return too_large(request, text_too_long(limit, len(text), "The text to preview"))
     return render(request, "incidents/_preview.html", {"text": text})
 
 

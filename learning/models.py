@@ -14,6 +14,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 
+from opsx.models import MarkdownModel
 from teams.permissions import AccessPolicy, Action, TeamRole, VisibleQuerySet
 
 
@@ -162,7 +163,9 @@ class UsefulMark(models.Model):
         return f"{self.user} found {self.entry_id} useful"
 
 
-class LessonComment(models.Model):
+class LessonComment(MarkdownModel):
+    MARKDOWN_FIELDS = ("body",)
+
     entry = models.ForeignKey(LibraryEntry, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     body = models.TextField(max_length=5000)

@@ -18,12 +18,16 @@ from typing import Any
 
 import yaml
 
+from opsx import yamlsafe
+
 FIELDS = ("id", "title", "date", "team", "organization", "services", "severity", "tags", "categories",
           "source_url", "summary", "lessons", "body")  # fmt: skip
 LIST_FIELDS = ("services", "tags", "categories")
 MAX_TITLE = 200
 # Python's JSON and YAML readers recurse per level of nesting; a record is a flat mapping of fields.
 TOO_DEEP = "nested too deeply to be a record"
+# Front matter holds a record's short fields (the text is the body): more is hostile, and YAML is slow to read.
+MAX_FRONT_MATTER_CHARS = 64 * 1024
 SEVERITY_RE = re.compile(r"^(?:sev)?\s*([1-5])$", re.IGNORECASE)
 URL_RE = re.compile(r"^https?://\S+$")
 
@@ -165,7 +169,7 @@ def build_record(data: Any, body: str | None = None) -> PostmortemRecord:
 def _key_lines(text: str) -> dict[str, int]:
     """1-based line of each top-level key in a YAML mapping (for error messages)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=yamlsafe.NoAliasSafeLoader)
     except (yaml.YAMLError, RecursionError):
         return {}
     if not isinstance(node, yaml.MappingNode):
@@ -182,8 +186,12 @@ def read_markdown(text: str, name: str) -> Parsed:
     except StopIteration:
         return RecordError(name, 1, "front matter is not closed with a '---' line")
     front = "\n".join(lines[1:end])
+    if len(front) > MAX_FRONT_MATTER_CHARS:
+        return RecordError(
+            name, 2, f"front matter is over {MAX_FRONT_MATTER_CHARS:,} characters; put long text below it"
+        )
     try:
-        data = yaml.safe_load(front) or {}
+        data = yamlsafe.safe_load(front) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 2) if mark else 1
@@ -240,14 +248,23 @@ def read_text(text: str, name: str) -> Iterator[Parsed]:
         yield parsed
 
 
-def read_path_located(path: Path) -> Iterator[tuple[str, int, Parsed]]:
-    """(file, line, record or error) from a file, or from every .md/.markdown/.jsonl file under a directory."""
+def file_too_large(name: str, size: int, max_bytes: int) -> str:
+    return f"{name}: the file is {size:,} bytes; the limit is {max_bytes:,} per file"
+
+
+def read_path_located(path: Path, max_bytes: int | None = None) -> Iterator[tuple[str, int, Parsed]]:
+    """(file, line, record or error) from a file, or from every .md/.markdown/.jsonl file under a directory.
+    A file over `max_bytes` is one error (it is not read)."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".md", ".markdown", ".jsonl", ".ndjson"))
     else:
         files = [path]
     for file in files:
         try:
+            size = file.stat().st_size
+            if max_bytes is not None and size > max_bytes:
+                yield str(file), 0, RecordError(str(file), 0, file_too_large(file.name, size, max_bytes))
+                continue
             text = file.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             yield str(file), 0, RecordError(str(file), 0, f"cannot read: {exc}")

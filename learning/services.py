@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -503,7 +503,7 @@ def import_records(
             continue
         except ValidationError as exc:
             messages = (
-                [f"{k}: {'; '.join(v)}" for k, v in exc.message_dict.items()]
+                [f"{k}: {'; '.join(v)}" if k != NON_FIELD_ERRORS else "; ".join(v) for k, v in exc.message_dict.items()]
                 if hasattr(exc, "error_dict")
                 else exc.messages
             )

@@ -15,6 +15,7 @@ from learning import selectors, services
 from learning.forms import CommentForm, FollowForm
 from learning.models import FacetKind, Follow, FollowKind, LessonComment, UsefulMark
 from opsx.htmx import hx_redirect, is_partial
+from opsx.throttling import throttle
 from teams import permissions
 
 PAGE_SIZE = 20
@@ -51,6 +52,7 @@ def _page_context(request: HttpRequest, rows, q: str = "") -> dict:  # type: ign
 
 
 @vary_on_headers("HX-Request")
+@throttle("search")
 def library(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     filters = filters_from(request.GET)
@@ -105,11 +107,7 @@ def _entry_context(request: HttpRequest, entry) -> dict:  # type: ignore[no-unty
     user = request.user
     postmortem = entry.postmortem
     categories = dict(FactorCategory.objects.values_list("slug", "name"))
-    sections = [
-        (heading, getattr(postmortem, name))
-        for name, heading in POSTMORTEM_SECTIONS
-        if (getattr(postmortem, name) or "").strip()
-    ]
+    sections = [(heading, name) for name, heading in POSTMORTEM_SECTIONS if (getattr(postmortem, name) or "").strip()]
     factors = [
         {
             "category": f.get("category"),

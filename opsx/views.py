@@ -1,8 +1,9 @@
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from django import forms
+from django import db, forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, ValidationError
@@ -10,10 +11,11 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 from opsx import panels
 from opsx.htmx import hx_redirect, is_partial
@@ -153,17 +155,60 @@ def _check_broker() -> dict[str, Any]:
     return {"ok": True, "transport": str(transport), "ms": round((time.monotonic() - started) * 1000, 1)}
 
 
+def _check_worker() -> dict[str, Any]:
+    """When a Celery worker last ran the heartbeat task (beat sends it every five minutes)."""
+    from datetime import datetime
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from opsx.tasks import HEARTBEAT_KEY
+
+    try:
+        seen = cache.get(HEARTBEAT_KEY)
+        if seen is None:
+            from opsx.models import WorkerHeartbeat
+
+            last = WorkerHeartbeat.objects.order_by("-created_at").values_list("created_at", flat=True).first()
+            seen = last.isoformat() if last else None
+    except Exception as exc:  # noqa: BLE001 - unknown is "not seen"
+        return {"ok": False, "error": exc.__class__.__name__, "last_seen": None}
+    if seen is None:
+        return {"ok": False, "last_seen": None}
+    age = (timezone.now() - datetime.fromisoformat(seen)).total_seconds()
+    return {"ok": age <= settings.HEALTHZ_WORKER_STALE_SECONDS, "last_seen": seen, "age_seconds": round(age)}
+
+
+def _may_see_health_details(request: HttpRequest) -> bool:
+    """Admins (signed in) and callers with `Authorization: Bearer <HEALTHZ_TOKEN>` see the checks."""
+    import hmac
+
+    token = settings.HEALTHZ_TOKEN
+    header = request.headers.get("Authorization", "")
+    if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token):
+        return True
+    try:
+        return bool(request.user.is_authenticated and request.user.is_staff)  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001 - no database, no session: anonymous
+        return False
+
+
 @never_cache
-@require_GET
+@require_http_methods(["GET", "HEAD"])
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the Celery broker both answer, 503 otherwise. Public, no details leaked."""
-    checks = {"database": _check_database(), "broker": _check_broker()}
-    ok = all(check["ok"] for check in checks.values())
-    body = {"status": "ok" if ok else "unavailable", "checks": checks}
-    if not settings.DEBUG:
-        for check in checks.values():
-            check.pop("error", None)
-    return JsonResponse(body, status=200 if ok else 503)
+    """200 when the database and the Celery broker both answer ("ok", or "degraded" when no worker ran the
+    heartbeat within HEALTHZ_WORKER_STALE_SECONDS), 503 otherwise ("unavailable"). Anonymous callers get
+    the status alone; admins and callers with HEALTHZ_TOKEN get every check (errors only with DEBUG)."""
+    checks = {"database": _check_database(), "broker": _check_broker(), "worker": _check_worker()}
+    up = checks["database"]["ok"] and checks["broker"]["ok"]
+    status = "unavailable" if not up else "ok" if checks["worker"]["ok"] else "degraded"
+    body: dict[str, Any] = {"status": status}
+    if _may_see_health_details(request):
+        if not settings.DEBUG:
+            for check in checks.values():
+                check.pop("error", None)
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if up else 503)
 
 
 def _api_error(request: HttpRequest, status: int, code: str, message: str, **extra: Any) -> HttpResponse | None:
@@ -171,6 +216,25 @@ def _api_error(request: HttpRequest, status: int, code: str, message: str, **ext
         body = {"status": status, "code": code, "message": message, **extra}
         return JsonResponse({"error": body}, status=status)
     return None
+
+
+ERROR_TITLES = {413: "Too large", 429: "Too many requests"}
+
+
+def error_response(
+    request: HttpRequest, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+) -> HttpResponse:
+    """An error a client can act on (413, 429): the API's JSON shape under /api/, the message as plain text
+    for htmx (static/js/opsx.js shows it), the error page otherwise."""
+    response = _api_error(request, status, code, message)
+    if response is None and is_partial(request):
+        response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    if response is None:
+        title = ERROR_TITLES.get(status, "Error")
+        response = render(request, "error.html", {"title": title, "message": message}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
 
 
 def bad_request(request: HttpRequest, code: str, message: str, **extra: Any) -> HttpResponse:
@@ -197,11 +261,14 @@ _LIMIT_MESSAGES: dict[type[Exception], tuple[str, Callable[[], str]]] = {
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """Bad requests Django refuses itself (too many files or fields, a malformed upload...): JSON under /api/."""
+    """Bad requests Django refuses itself (too many files or fields, a malformed upload...): JSON under /api/.
+    A body over the size limit is a 413."""
     code, message = "bad_request", "Bad request."
     for kind, (limit_code, text) in _LIMIT_MESSAGES.items():
         if isinstance(exception, kind):
             code, message = limit_code, text()
+    if isinstance(exception, RequestDataTooBig):
+        return error_response(request, 413, code, message)
     return bad_request(request, code, message)
 
 
@@ -231,6 +298,25 @@ def _is_endpoint(path: str) -> bool:
         return False
 
 
+DATABASE_ERRORS = (db.OperationalError, db.InterfaceError)
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After while the database does not answer: JSON under /api/, a page (rendered without
+    the database: no user, no context processors) elsewhere."""
+    wait = settings.DATABASE_RETRY_AFTER
+    message = f"The database is not answering. Try again in {wait} seconds."
+    response = _api_error(request, 503, "database_unavailable", message)
+    if response is None:
+        response = HttpResponse(render_to_string("503.html", {"retry_after": wait}), status=503)
+    response["Retry-After"] = str(wait)
+    return response
+
+
 def handler500(request: HttpRequest) -> HttpResponse:
+    """500, or 503 when the error is the database not answering (raised before any view ran, e.g. while
+    loading the session; views' errors are caught by DatabaseUnavailableMiddleware)."""
+    if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
+        return database_unavailable(request)
     response = _api_error(request, 500, "server_error", "Internal server error.")
     return response or render(request, "500.html", status=500)

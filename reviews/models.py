@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from opsx.etag import format_etag
-from opsx.models import TimeStampedModel
+from opsx.limits import TextLimitValidator
+from opsx.models import MarkdownModel, TimeStampedModel
 from teams.permissions import AccessPolicy, Action, VisibleQuerySet
 
 # Lenses and tier policies belong to no team: everyone signed in reads them; the rule for who may
@@ -213,8 +214,10 @@ def validate_choice_list(value: object) -> None:
         raise ValidationError("Selected choices must be a list of choice ids.")
 
 
-class Answer(models.Model):
+class Answer(MarkdownModel):
     """The team's answer to one question of one lens in a review. `version` guards against lost updates."""
+
+    MARKDOWN_FIELDS = ("notes",)
 
     review_lens = models.ForeignKey(ReviewLens, on_delete=models.CASCADE, related_name="answers")
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="answers")
@@ -223,8 +226,8 @@ class Answer(models.Model):
     position = models.PositiveIntegerField(default=0)
     selected = models.JSONField(default=list, blank=True, validators=[validate_choice_list])
     not_applicable = models.BooleanField(default=False)
-    na_reason = models.TextField("reason it does not apply", blank=True)
-    notes = models.TextField(blank=True, help_text="Markdown.")
+    na_reason = models.TextField("reason it does not apply", blank=True, validators=[TextLimitValidator()])
+    notes = models.TextField(blank=True, help_text="Markdown.", validators=[TextLimitValidator()])
     evidence_links = models.JSONField(default=list, blank=True, validators=[validate_links])
     risk = models.CharField(max_length=12, choices=Risk.choices, default=Risk.UNANSWERED, db_index=True)
     version = models.PositiveIntegerField(default=1)
@@ -303,6 +306,25 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def rerender_markdown(cls, *, force: bool = False) -> tuple[int, int]:
+        """Store fresh HTML for the answer notes in every snapshot (see opsx.markdown): (milestones, changed)."""
+        return rerender_snapshots(cls, force=force)
+
+
+def rerender_snapshots(model: type[models.Model], *, force: bool = False) -> tuple[int, int]:
+    """The answers' notes HTML in every milestone snapshot of `model` (also a migration's historical model)."""
+    from opsx.markdown import refresh_html
+
+    seen = changed = 0
+    for milestone in model._default_manager.order_by("pk").iterator(chunk_size=100):  # type: ignore[attr-defined]
+        seen += 1
+        answers = [a for lens in milestone.snapshot.get("lenses", []) for a in lens.get("answers", [])]
+        if any([refresh_html(answer, ["notes"], force=force) for answer in answers if answer.get("notes")]):
+            model._default_manager.filter(pk=milestone.pk).update(snapshot=milestone.snapshot)  # type: ignore[attr-defined]
+            changed += 1
+    return seen, changed
 
 
 class RiskAcceptance(models.Model):
@@ -401,15 +423,17 @@ class Level(models.TextChoices):
     HIGH = "high", "High"
 
 
-class FailureScenario(TimeStampedModel):
+class FailureScenario(MarkdownModel, TimeStampedModel):
     """Pre-mortem: a way the service could fail, how likely and bad it is, and what we do about it."""
+
+    MARKDOWN_FIELDS = ("description", "mitigation")
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scenarios")
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True, help_text="Markdown.")
+    description = models.TextField(blank=True, help_text="Markdown.", validators=[TextLimitValidator()])
     likelihood = models.CharField(max_length=8, choices=Level.choices, default=Level.MEDIUM)
     impact = models.CharField(max_length=8, choices=Level.choices, default=Level.MEDIUM)
-    mitigation = models.TextField(blank=True, help_text="Markdown.")
+    mitigation = models.TextField(blank=True, help_text="Markdown.", validators=[TextLimitValidator()])
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -424,8 +448,10 @@ class FailureScenario(TimeStampedModel):
         return self.title
 
 
-class GameDay(TimeStampedModel):
+class GameDay(MarkdownModel, TimeStampedModel):
     """An exercise that tests the service's readiness against a scenario."""
+
+    MARKDOWN_FIELDS = ("scenario", "summary")
 
     class Outcome(models.TextChoices):
         PLANNED = "planned", "Planned"
@@ -436,10 +462,10 @@ class GameDay(TimeStampedModel):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="game_days")
     title = models.CharField(max_length=200)
     held_on = models.DateField()
-    scenario = models.TextField(help_text="Markdown.")
+    scenario = models.TextField(help_text="Markdown.", validators=[TextLimitValidator()])
     participants = models.CharField(max_length=500, blank=True, help_text="Names, comma separated.")
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.PLANNED)
-    summary = models.TextField(blank=True, help_text="Markdown.")
+    summary = models.TextField(blank=True, help_text="Markdown.", validators=[TextLimitValidator()])
 
     objects = VisibleQuerySet.as_manager()
     access = AccessPolicy(team_path="review__team")

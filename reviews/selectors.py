@@ -320,6 +320,8 @@ def review_snapshot(review: Review) -> dict[str, Any]:
                         "notes": a.notes,
                         "evidence_links": list(a.evidence_links),
                         "risk": a.risk,
+                        # The notes' stored HTML, so the milestone page renders nothing (not in the API).
+                        **({"markdown_html": a.markdown_html} if a.notes else {}),
                     }
                 )
         lenses.append(

@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from incidents.models import ActionItem
 from incidents.services import action_item_create
 from opsx import hooks
+from opsx.markdown import html_values
 from opsx.services import model_update
 from reviews import lensfile, selectors
 from reviews.lens_cache import lens_of, questions_by_id
@@ -240,6 +241,7 @@ def answer_update(
         notes=notes,
         evidence_links=list(evidence_links or []),
         risk=question_risk(question, selected, not_applicable),
+        markdown_html=answer.markdown_html,  # unchanged notes keep their stored HTML
     )
     candidate.full_clean(exclude=["review", "review_lens"], validate_unique=False, validate_constraints=False)
     now = timezone.now()
@@ -250,6 +252,7 @@ def answer_update(
         notes=candidate.notes,
         evidence_links=candidate.evidence_links,
         risk=candidate.risk,
+        **html_values(candidate),
         updated_by=actor,
         updated_at=now,
         version=F("version") + 1,

@@ -16,6 +16,7 @@ from django_htmx.http import reswap, retarget
 from incidents.models import ActionItem
 from incidents.services import action_items_for_source
 from opsx.htmx import hx_redirect, is_partial
+from opsx.throttling import throttle
 from opsx.views import add_service_errors
 from reviews import lensfile, selectors, services
 from reviews.filters import ReviewFilterSet
@@ -76,11 +77,16 @@ def lens_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@throttle("import")
 def lens_upload(request: HttpRequest) -> HttpResponse:
     if not selectors.can_import_lens(request.user):
         raise PermissionDenied("Only admins and team leads import lenses.")
     form = LensUploadForm(request.POST, request.FILES)
-    if form.is_valid():
+    status = 400
+    if form.is_valid() and form.cleaned_data["file"].size > lensfile.MAX_FILE_BYTES:
+        form.add_error("file", str(lensfile.too_large_issue(form.cleaned_data["file"].size)))
+        status = 413  # nothing of it is read
+    elif form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             result = services.lens_import(
@@ -106,7 +112,7 @@ def lens_upload(request: HttpRequest) -> HttpResponse:
         "can_import": True,
         "form": form,
     }
-    return render(request, "reviews/lens_list.html", context, status=200 if is_partial(request) else 400)
+    return render(request, "reviews/lens_list.html", context, status=200 if is_partial(request) else status)
 
 
 def lens_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -131,6 +137,7 @@ def lens_compare(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "reviews/lens_compare.html", context, status=400 if form.errors else 200)
 
 
+@throttle("export")
 def lens_export(request: HttpRequest, slug: str) -> HttpResponse:
     lens = permissions.get_for(request.user, Lens, slug=slug)
     fmt = request.GET.get("fmt", "yaml")

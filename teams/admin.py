@@ -1,5 +1,8 @@
+from axes.utils import reset as axes_reset
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from teams.models import ApiToken, Membership, System, Team, User
 
@@ -15,6 +18,15 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "org_role", "is_active"]
     list_filter = ["org_role", "is_active", "is_superuser"]
     fieldsets = [*BaseUserAdmin.fieldsets, ("Organization", {"fields": ["org_role"]})]  # type: ignore[misc]
+    actions = ["unlock_sign_in"]
+
+    @admin.action(description="Unlock sign-in (forget failed sign-ins)", permissions=["change"])
+    def unlock_sign_in(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """After too many failed sign-ins an account is locked for LOGIN_LOCKOUT_MINUTES; this ends it now."""
+        cleared = sum(axes_reset(username=user.username) for user in queryset)
+        self.message_user(
+            request, f"Unlocked {queryset.count()} account(s) ({cleared} failed sign-in record(s) cleared)."
+        )
 
 
 @admin.register(Team)

@@ -6,4 +6,4 @@ class TeamsConfig(AppConfig):
     verbose_name = "Organization"
 
     def ready(self) -> None:
-        from teams import schema  # noqa: F401 - registers the OpenAPI auth extension
+        from teams import auth, schema  # noqa: F401 - the OpenAPI auth extension, the failed sign-in counter

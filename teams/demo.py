@@ -6,7 +6,7 @@ from teams import services
 from teams.models import System, Team, User
 from teams.permissions import TeamRole
 
-DEMO_PASSWORD = "opsx-demo"  # noqa: S105 - documented demo login, never used outside seed_demo
+DEMO_PASSWORD = "opsx-demo"  # noqa: S105 - documented demo login, only with DEBUG on (seed_demo)
 
 PEOPLE = [
     # username, first, last, org role
@@ -98,8 +98,10 @@ SYSTEMS = [
 ]
 
 
-def seed() -> dict[str, Any]:
-    """Create the demo organization (idempotent) and return it for the other apps' demo data."""
+def seed(password: str = DEMO_PASSWORD) -> dict[str, Any]:
+    """Create the demo organization (idempotent) and return it for the other apps' demo data.
+
+    New people get `password` (seed_demo passes a random one when DEBUG is off)."""
     people: dict[str, User] = {}
     for username, first, last, role in PEOPLE:
         user = User.objects.filter(username=username).first()
@@ -113,7 +115,7 @@ def seed() -> dict[str, Any]:
                 is_staff=role == User.OrgRole.ADMIN,
                 is_superuser=role == User.OrgRole.ADMIN,
             )
-            user.set_password(DEMO_PASSWORD)
+            user.set_password(password)
             user.save()
         people[username] = user
     teams: dict[str, Team] = {}

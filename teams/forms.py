@@ -1,4 +1,6 @@
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.db import transaction
 from django.db.models import QuerySet
 
 from teams.models import Membership, System, Team, User
@@ -58,3 +60,16 @@ class ApiTokenForm(forms.Form):
         help_text="Optional. Leave empty for a token that does not expire.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's form, but the mail goes out from a task (teams.tasks.send_password_reset), never in the request.
+
+    As in Django, the answer is the same whether or not an account has that address.
+    """
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def, override]
+        from teams.tasks import send_password_reset
+
+        for user in self.get_users(self.cleaned_data["email"]):
+            transaction.on_commit(lambda pk=user.pk: send_password_reset.delay(pk))

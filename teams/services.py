@@ -93,3 +93,39 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     token.refresh_from_db()
     return token
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def password_reset_send(*, user: User) -> None:
+    """Email `user` a link to choose a new password (valid PASSWORD_RESET_TIMEOUT seconds, once).
+
+    The token is made here, when the mail is sent, so no secret travels through the broker.
+    """
+    from django.conf import settings
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    context = {
+        "user": user,
+        "url": settings.SITE_URL.rstrip("/") + path,
+        "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+    }
+    subject = " ".join(render_to_string("emails/password-reset-subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject, render_to_string("emails/password-reset-body.txt", context), to=[user.email]
+    )
+    message.attach_alternative(render_to_string("emails/password-reset-body.html", context), "text/html")
+    message.send()

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -8,10 +11,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from opsx import panels
 from opsx.htmx import hx_redirect
+from opsx.throttling import client_ip, consume, throttled_response
 from opsx.views import form_page, list_page
-from teams import permissions, selectors, services
+from teams import auth, permissions, selectors, services
 from teams.filters import SystemFilterSet, TeamFilterSet
-from teams.forms import ApiTokenForm, MembershipForm, MembershipRoleForm, SystemForm, TeamForm
+from teams.forms import ApiTokenForm, MembershipForm, MembershipRoleForm, PasswordResetForm, SystemForm, TeamForm
 from teams.models import ApiToken, Membership, System, Team
 from teams.permissions import Action
 
@@ -178,3 +182,33 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     services.api_token_revoke(token=token)
     messages.success(request, f"Token {token.name} revoked.")
     return hx_redirect(request, reverse("teams:token-list"))
+
+
+# --- signing in and passwords ------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in, saying why when an address is slowed down (teams.auth; a locked account is
+    answered by django-axes' middleware with teams.auth.lockout_response)."""
+
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        wait = getattr(self.request, "login_throttled_wait", None)
+        if wait is not None:
+            return auth.login_refused(self.request, auth.ADDRESS_SLOWED.format(seconds=wait), wait, form)
+        return super().form_invalid(form)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link. Throttled per address and per email address (THROTTLE_RATES["password_reset"]),
+    so that nobody can flood an inbox; the mail itself is sent by a task."""
+
+    form_class = PasswordResetForm
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        email = form.cleaned_data["email"].strip().lower()
+        wait = consume("password_reset", [f"ip:{client_ip(self.request)}", f"email:{email}"])
+        if wait is not None:
+            return throttled_response(self.request, wait)
+        return super().form_valid(form)

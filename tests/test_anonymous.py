@@ -1,11 +1,19 @@
-"""Nothing is readable anonymously except the login page and /healthz: walk every URL pattern."""
+"""Nothing is readable anonymously except the login and password reset pages and /healthz: walk every URL."""
 
 import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-PUBLIC = {"/accounts/login/", "/healthz"}
+PUBLIC = {
+    "/accounts/login/",
+    "/healthz",
+    # Asking for a reset link, its "check your mail" page, the link itself (here: not valid) and "password set".
+    "/accounts/password-reset/",
+    "/accounts/password-reset/sent/",
+    "/accounts/password-reset/x/x/",
+    "/accounts/password-reset/done/",
+}
 SAMPLE = {"int": "1", "slug": "x", "str": "x", "path": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
 
 

@@ -148,17 +148,19 @@ def test_too_many_files_on_a_page_is_the_400_page(client_as, teammate):
     assert response.status_code == 400 and "Too many files: send at most 100 per request." in response.content.decode()
 
 
-def test_the_import_limits_are_enforced_with_field_messages(api_as, teammate, monkeypatch):
-    from learning.api import serializers
-
+def test_the_import_limits_are_enforced(api_as, teammate, settings):
     response = api_as(teammate).post("/api/v1/library/import/", {"files": _files(51)}, format="multipart")
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"files": ["Ensure this field has no more than 50 elements."]}
-    monkeypatch.setattr(serializers, "IMPORT_MAX_FILE_BYTES", 10)
+    settings.LIMIT_IMPORT_FILE_BYTES = 10
     big = SimpleUploadedFile("big.jsonl", b"x" * 11)
     response = api_as(teammate).post("/api/v1/library/import/", {"files": [big]}, format="multipart")
-    assert response.status_code == 400
-    assert response.json()["error"]["fields"] == {"files": ["big.jsonl: 11 bytes; the limit is 10."]}
+    assert response.status_code == 413
+    assert response.json()["error"] == {
+        "status": 413,
+        "code": "too_large",
+        "message": "big.jsonl: the file is 11 bytes; the limit is 10 per file. Nothing was imported.",
+    }
     assert not LibraryEntry.objects.exists()
 
 
@@ -167,7 +169,8 @@ def test_the_import_limits_are_in_the_schema(api_as, admin_user):
     operation = schema["paths"]["/api/v1/library/import/"]["post"]
     files = schema["components"]["schemas"]["ImportRequest"]["properties"]["files"]
     assert files["maxItems"] == 50
-    assert "each at most 10485760 bytes" in files["description"]
+    assert "each at most 5242880 bytes (5 MiB)" in files["description"]
+    assert "413" in operation["responses"]
     assert "More than 100 files" in operation["responses"]["400"]["description"]
 
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from rest_framework import serializers
 
 from learning.models import Follow, FollowKind, LessonComment, LibraryEntry
@@ -103,14 +104,15 @@ def _policy_field(name: str) -> serializers.CharField:
     )
 
 
-# Upload limits of the import API (the command line has none). Django itself refuses a request with more
-# than DATA_UPLOAD_MAX_NUMBER_FILES (100) files before it is read (400, code too_many_files).
+# Upload limits of the import API. Django itself refuses a request with more than DATA_UPLOAD_MAX_NUMBER_FILES
+# (100) files before it is read (400, code too_many_files); a file over LIMIT_IMPORT_FILE_BYTES is a 413
+# (the import command refuses such a file too).
 IMPORT_MAX_FILES = 50
-IMPORT_MAX_FILE_BYTES = 10 * 1024 * 1024
-IMPORT_LIMITS = (
-    f"At most {IMPORT_MAX_FILES} files per request, each at most {IMPORT_MAX_FILE_BYTES} bytes "
-    f"({IMPORT_MAX_FILE_BYTES // (1024 * 1024)} MiB)."
-)
+
+
+def import_limits() -> str:
+    size = settings.LIMIT_IMPORT_FILE_BYTES
+    return f"At most {IMPORT_MAX_FILES} files per request, each at most {size} bytes ({size / (1024 * 1024):g} MiB)."
 
 
 class ImportSerializer(serializers.Serializer):
@@ -118,7 +120,7 @@ class ImportSerializer(serializers.Serializer):
         child=serializers.FileField(max_length=300, allow_empty_file=True),
         min_length=1,
         max_length=IMPORT_MAX_FILES,
-        help_text=f"Markdown (.md) files with YAML front matter and/or JSON Lines (.jsonl) files. {IMPORT_LIMITS}",
+        help_text=f"Markdown (.md) files with YAML front matter and/or JSON Lines (.jsonl) files. {import_limits()}",
     )
     team = serializers.SlugField(
         required=False, help_text="Team for records that name none (and for those with only an organization)."
@@ -132,16 +134,6 @@ class ImportSerializer(serializers.Serializer):
     map_service = serializers.ListField(child=serializers.CharField(), required=False, help_text="NAME=SLUG pairs.")
     map_tag = serializers.ListField(child=serializers.CharField(), required=False, help_text="NAME=SLUG pairs.")
     map_category = serializers.ListField(child=serializers.CharField(), required=False, help_text="NAME=SLUG pairs.")
-
-    def validate_files(self, files: list) -> list:
-        too_big = [
-            f"{f.name}: {f.size} bytes; the limit is {IMPORT_MAX_FILE_BYTES}."
-            for f in files
-            if f.size > IMPORT_MAX_FILE_BYTES
-        ]
-        if too_big:
-            raise serializers.ValidationError(too_big)
-        return files
 
     def validate(self, attrs: dict) -> dict:
         errors = {}

@@ -2,6 +2,7 @@ import io
 import zipfile
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -17,7 +18,6 @@ from rest_framework.serializers import BaseSerializer
 
 from learning import selectors, services
 from learning.api.serializers import (
-    IMPORT_LIMITS,
     FacetsSerializer,
     FollowSerializer,
     ImportResultSerializer,
@@ -26,12 +26,14 @@ from learning.api.serializers import (
     LibraryEntrySerializer,
     RelatedSerializer,
     UsefulSerializer,
+    import_limits,
 )
 from learning.models import Follow, LessonComment, UsefulMark
-from learning.postmortemfile import dump_jsonl_line, markdown_files, read_text_located
+from learning.postmortemfile import dump_jsonl_line, file_too_large, markdown_files, read_text_located
 from learning.transfer import OptionError, options_from
 from opsx.api_permissions import TeamRolePermission
 from opsx.api_utils import Pagination
+from opsx.limits import TooLarge
 from teams.permissions import Action
 
 SEARCH_PARAMETERS = [
@@ -109,6 +111,8 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
         "import_files": Action.CREATE,
         "most_read": Action.VIEW,
     }
+    # Search as you type, exports and imports are throttled per user and per token (opsx.throttling).
+    throttle_scopes = {"list": "search", "facets": "search", "export": "export", "import_files": "import"}
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if self.action == "list":
@@ -214,9 +218,11 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
         responses={
             200: ImportResultSerializer,
             400: OpenApiResponse(
-                description=f"The upload is unusable: no file, a bad option, or over the limits. {IMPORT_LIMITS} "
+                description=f"The upload is unusable: no file, a bad option, or too many files. {import_limits()} "
                 "More than 100 files are refused before the upload is read (code too_many_files)."
             ),
+            413: OpenApiResponse(description="A file is over the size limit (code too_large); nothing is imported."),
+            429: OpenApiResponse(description="Too many imports in a short time; `Retry-After` says when to retry."),
         },
     )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
@@ -225,12 +231,17 @@ class LibraryViewSet(viewsets.ReadOnlyModelViewSet):
 
         Answers 200 with created/updated counts, the refused records (file, line, message) and warnings about
         imported ones in the same shape (e.g. an action item's unknown owner, left unassigned); 400 when the
-        upload itself is unusable (no file, a bad option, too many files or a file too large).
+        upload itself is unusable (no file, a bad option, too many files), 413 when a file is over the size
+        limit. Each record is held to the text limits (per section, per postmortem) and refused when over them.
         """
         data = {
             key: request.data.getlist(key) if key.startswith(("files", "map_")) else request.data[key]
             for key in request.data
         }
+        limit = settings.LIMIT_IMPORT_FILE_BYTES
+        too_big = [file_too_large(f.name, f.size, limit) for f in request.FILES.getlist("files") if f.size > limit]
+        if too_big:
+            raise TooLarge("; ".join(too_big) + ". Nothing was imported.")
         serializer = ImportSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         values = serializer.validated_data

@@ -5,9 +5,11 @@ file-system broker under var/celery and the cache is in-process, so `make run` n
 but Python.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "csp",
+    "axes",
     "opsx",
     "teams",
     "incidents",
@@ -68,17 +72,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "opsx.logging.RequestIdMiddleware",
+    "opsx.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "opsx.middleware.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "opsx.middleware.SessionIdleTimeoutMiddleware",
     "opsx.middleware.LoginRequiredMiddleware",
     "opsx.middleware.RejectNullCharactersMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opsx.urls"
@@ -114,6 +123,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+# A connection kept open (CONN_MAX_AGE) is checked before a request reuses it, so after a database restart the
+# next request reconnects instead of failing; a database that does not answer fails fast (a 503, see
+# opsx.middleware.DatabaseUnavailableMiddleware) instead of holding a worker.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if IS_POSTGRES:
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3)
+    )
+DATABASE_RETRY_AFTER = env.int("DATABASE_RETRY_AFTER", default=10)  # seconds, in the 503's Retry-After
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker ---------------------------------------------------------
@@ -128,6 +146,25 @@ AUTH_USER_MODEL = "teams.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes first: it refuses a locked-out account before any password is checked (docs/security.md).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "teams.auth.AddressThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)  # failed sign-ins of one account, then locked
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes warns that locking by username alone lets an attacker try one password on many accounts; opsx
+# counts failures per address too, with its own (higher) rate: THROTTLE_RATES["login_failure"] (teams.auth).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "teams.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "opsx.throttling.client_ip"
+# Signed-in sessions end after this many minutes without a request (0: only at SESSION_COOKIE_AGE).
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=8 * 60)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -171,11 +208,32 @@ SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Opt-in: they bind every subdomain to HTTPS, and a preload listing takes months to undo.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+# Django's deploy checks recommend both; leaving them off is this deployment's choice, not an oversight.
+SILENCED_SYSTEM_CHECKS += [] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]
+SILENCED_SYSTEM_CHECKS += [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response (django-csp; docs/security.md). Scripts only from the site
+# (htmx, opsx.js) or with the response's nonce; no inline styles; images only from the site (and the
+# data: URLs Pico's CSS uses), so Markdown cannot load remote (tracking) images: they show as broken.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -275,3 +333,30 @@ LOGGING = {
 
 # --- opsx -----------------------------------------------------------------------------------
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=7 * 24)
+
+# --- Abuse limits and throttles (docs/limits.md) ---------------------------------------------
+LIMIT_SECTION_CHARS = env.int("LIMIT_SECTION_CHARS", default=50_000)
+LIMIT_POSTMORTEM_CHARS = env.int("LIMIT_POSTMORTEM_CHARS", default=200_000)
+LIMIT_PREVIEW_CHARS = env.int("LIMIT_PREVIEW_CHARS", default=LIMIT_SECTION_CHARS)
+LIMIT_IMPORT_FILE_BYTES = env.int("LIMIT_IMPORT_FILE_BYTES", default=5 * 1024 * 1024)
+LIMIT_REQUEST_BYTES = env.int("LIMIT_REQUEST_BYTES", default=32 * 1024 * 1024)
+MARKDOWN_RENDER_TIMEOUT = env.float("MARKDOWN_RENDER_TIMEOUT", default=2.0)
+# Requests per user, per API token and (signed out) per address; over the rate: 429 with Retry-After.
+THROTTLE_RATES = {
+    "preview": env.str("THROTTLE_PREVIEW", default="120/min"),
+    "search": env.str("THROTTLE_SEARCH", default="120/min"),
+    "import": env.str("THROTTLE_IMPORT", default="30/hour"),
+    "export": env.str("THROTTLE_EXPORT", default="60/hour"),
+    "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="5/hour"),
+    # Failed sign-ins per address (every account together), on top of the per-account lockout above.
+    "login_failure": env.str("THROTTLE_LOGIN_FAILURES", default="30/10min"),
+    # Failed API token authentications per address; beyond it the address gets 429 until the window ends.
+    "token_failure": env.str("THROTTLE_TOKEN_FAILURES", default="20/min"),
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["opsx.throttling.ScopedThrottle"]
+
+# --- Health -----------------------------------------------------------------------------------
+# /healthz shows its checks to admins and to callers with `Authorization: Bearer <HEALTHZ_TOKEN>`.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+# A worker counts as seen when it ran the heartbeat (every five minutes) this recently.
+HEALTHZ_WORKER_STALE_SECONDS = env.int("HEALTHZ_WORKER_STALE_SECONDS", default=15 * 60)

@@ -1,14 +1,21 @@
 from django import template
 from django.utils.safestring import SafeString
 
-from opsx.markdown import render_markdown
+from opsx.markdown import render_markdown, stored_html
 
 register = template.Library()
 
 
 @register.filter(name="markdown")
 def markdown_filter(text: str | None) -> SafeString:
+    """Render Markdown now: for previews of unsaved text only. Saved text uses `|rendered`."""
     return render_markdown(text)
+
+
+@register.filter
+def rendered(obj: object, field: str) -> SafeString:
+    """`{{ incident|rendered:"summary" }}`: the sanitized HTML stored when the text was saved."""
+    return stored_html(obj, field)
 
 
 UNKNOWN = "unknown"

@@ -319,9 +319,20 @@ class PlanItemSerializer(serializers.Serializer):
     action_items = ActionItemSummarySerializer(many=True)
 
 
+class SnapshotField(serializers.JSONField):
+    """A milestone's snapshot as recorded, less the stored HTML of the notes (derived data for the page)."""
+
+    def to_representation(self, value: Any) -> Any:
+        lenses = [
+            {**lens, "answers": [{k: v for k, v in a.items() if k != "markdown_html"} for a in lens.get("answers", [])]}
+            for lens in value.get("lenses", [])
+        ]
+        return super().to_representation({**value, "lenses": lenses})
+
+
 class MilestoneSerializer(serializers.ModelSerializer):
     created_by = UserSummarySerializer(read_only=True)
-    snapshot = serializers.JSONField(read_only=True)
+    snapshot = SnapshotField(read_only=True)
 
     class Meta:
         model = Milestone

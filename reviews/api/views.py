@@ -17,6 +17,7 @@ from rest_framework.serializers import BaseSerializer
 from opsx import etag
 from opsx.api_permissions import READ, TeamRolePermission
 from opsx.api_utils import error_response
+from opsx.limits import TooLarge
 from reviews import lensfile, selectors, services
 from reviews.api.serializers import (
     ActionItemSummarySerializer,
@@ -85,6 +86,7 @@ class LensViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = LensSerializer
     permission_classes = [TeamRolePermission]
     required_actions = {**READ, "upload": Action.CREATE, "export": Action.VIEW, "compare": Action.VIEW}
+    throttle_scopes = {"upload": "import", "export": "export"}
     lookup_field = "slug"
     filterset_class = None
     search_fields = ["name", "description"]
@@ -94,7 +96,12 @@ class LensViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request={"multipart/form-data": LensUploadSerializer},
-        responses={201: LensImportResultSerializer, 200: LensImportResultSerializer},
+        responses={
+            201: LensImportResultSerializer,
+            200: LensImportResultSerializer,
+            413: OpenApiResponse(description="The file is over 500 KiB (code too_large); nothing of it is read."),
+            429: OpenApiResponse(description="Too many imports in a short time; `Retry-After` says when to retry."),
+        },
         description="Import a lens file. 201 when a lens or version is created, 200 when it is unchanged; an invalid "
         "file is refused (400) with one message per problem under `fields.file`, each naming its field path. What a "
         "published AWS file needs repairing is repaired as the AWS tool reads it and listed in `warnings`; with "
@@ -107,6 +114,8 @@ class LensViewSet(viewsets.ReadOnlyModelViewSet):
         form = LensUploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
+        if upload.size > lensfile.MAX_FILE_BYTES:
+            raise TooLarge(str(lensfile.too_large_issue(upload.size)))
         try:
             result = services.lens_import(
                 data=upload.read(),

@@ -16,6 +16,7 @@ from reviews.lensfile.conditions import ConditionSyntaxError, evaluate, parse_co
 from reviews.lensfile.diff import LensDiff, diff_documents
 from reviews.lensfile.errors import LensFormatError, LensFormatWarning, LensIssue
 from reviews.lensfile.model import (
+    MAX_FILE_BYTES,
     AdditionalResource,
     Choice,
     Lens,
@@ -25,6 +26,7 @@ from reviews.lensfile.model import (
     ResourceType,
     Risk,
     RiskRule,
+    too_large_issue,
 )
 from reviews.lensfile.opsx_yaml import dump_yaml, parse_yaml
 
@@ -42,6 +44,7 @@ __all__ = [
     "LensDiff",
     "LensFormatWarning",
     "LensIssue",
+    "MAX_FILE_BYTES",
     "Pillar",
     "Question",
     "Resource",
@@ -56,6 +59,7 @@ __all__ = [
     "evaluate",
     "load",
     "load_with_warnings",
+    "too_large_issue",
     "parse_condition",
 ]
 
@@ -89,6 +93,9 @@ def load_with_warnings(
     if chosen not in FORMATS:
         raise ValueError(f"unknown lens format {fmt!r}; expected one of {', '.join(FORMATS)}")
     parse = parse_aws if chosen == "aws" else parse_yaml
+    size = len(text_or_bytes.encode("utf-8") if isinstance(text_or_bytes, str) else text_or_bytes)
+    if size > MAX_FILE_BYTES:  # both formats: read nothing of a file this large
+        raise LensFormatError([too_large_issue(size)])
     try:
         lens, issues = parse(text_or_bytes)
     except RecursionError:

@@ -31,8 +31,7 @@ from reviews.lensfile import model as m
 from reviews.lensfile.errors import LensFormatError, LensIssue, index_path, join_path
 from reviews.lensfile.validate import AWS_KEYS, MSG_REQUIRED, not_one_of, validate
 
-#: ImportLens refuses lenses over 500 KB; we count a KB as 1024 bytes.
-MAX_FILE_BYTES = 500 * 1024
+MAX_FILE_BYTES = m.MAX_FILE_BYTES
 VERSION_KEY = "_version"
 
 LENS_KEYS = ("schemaVersion", "name", "description", "pillars", VERSION_KEY)
@@ -57,7 +56,7 @@ def decode_json(data: str | bytes) -> tuple[Any, list[LensIssue]]:
     warnings: list[LensIssue] = []
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if len(raw) > MAX_FILE_BYTES:
-        raise LensFormatError([LensIssue("", f"file is {len(raw)} bytes; the limit is {MAX_FILE_BYTES}")])
+        raise LensFormatError([m.too_large_issue(len(raw))])
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
         warnings.append(LensIssue("", "UTF-8 byte order mark", "skipped"))

@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+#: An issue's path or message is cut to this many characters, and an error lists at most MAX_ISSUES_SHOWN of
+#: its problems (and how many more there are): an error never repeats a large part of the file.
+MAX_ISSUE_CHARS = 300
+MAX_ISSUES_SHOWN = 50
+
 
 @dataclass(frozen=True)
 class LensIssue:
@@ -21,6 +26,13 @@ class LensIssue:
     path: str
     message: str
     repair: str = ""
+
+    def __post_init__(self) -> None:
+        # A message may quote what the file says (a key, an id): never more than a line of it.
+        for name in ("path", "message", "repair"):
+            value = getattr(self, name)
+            if len(value) > MAX_ISSUE_CHARS:
+                object.__setattr__(self, name, value[: MAX_ISSUE_CHARS - 1] + "…")
 
     def __str__(self) -> str:
         text = f"{self.message}; {self.repair}" if self.repair else self.message
@@ -40,10 +52,13 @@ class LensFormatError(ValueError):
     def __init__(self, errors: Iterable[LensIssue], warnings: Iterable[LensIssue] = ()) -> None:
         self.errors: list[LensIssue] = list(errors)
         self.warnings: list[LensIssue] = list(warnings)
-        super().__init__("\n".join(str(e) for e in self.errors))
+        super().__init__(str(self))
 
     def __str__(self) -> str:
-        return "\n".join(str(e) for e in self.errors)
+        lines = [str(e) for e in self.errors[:MAX_ISSUES_SHOWN]]
+        if len(self.errors) > MAX_ISSUES_SHOWN:
+            lines.append(f"… and {len(self.errors) - MAX_ISSUES_SHOWN} more problems")
+        return "\n".join(lines)
 
 
 class LensFormatWarning(UserWarning):

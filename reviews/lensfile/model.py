@@ -12,7 +12,10 @@ import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reviews.lensfile.errors import LensIssue
 
 #: The only custom lens schema version the AWS Well-Architected Tool defines.
 SCHEMA_VERSION = "2021-11-01"
@@ -20,6 +23,16 @@ SCHEMA_VERSION = "2021-11-01"
 # Limits from the AWS Well-Architected Tool lens format specification. The opsx YAML format uses the
 # same limits, so that every lens opsx accepts can also be exported to the AWS format.
 MAX_NAME = 128
+#: The AWS tool refuses lens files over 500 KB (we count a KB as 1024 bytes); opsx does so for both formats.
+MAX_FILE_BYTES = 500 * 1024
+
+
+def too_large_issue(size: int) -> LensIssue:
+    from reviews.lensfile.errors import LensIssue
+
+    return LensIssue("", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} ({MAX_FILE_BYTES // 1024} KiB)")
+
+
 MAX_TITLE = 128
 MAX_TEXT = 2048
 MIN_ID = 3

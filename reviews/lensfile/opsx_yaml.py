@@ -3,7 +3,8 @@
 Structure is checked against ``opsx-lens.schema.json`` (JSON Schema 2020-12, via ``jsonschema``);
 unique ids, the "None of these" choice and risk rule conditions are checked by
 :mod:`reviews.lensfile.validate`. YAML is read with PyYAML's safe loader, extended only to refuse
-repeated keys (plain ``safe_load`` would silently keep the last one).
+repeated keys (plain ``safe_load`` would silently keep the last one) and anchors and aliases
+(``opsx.yamlsafe``: a few hundred bytes of nested aliases expand to gigabytes).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator, ValidationError
 
+from opsx.yamlsafe import NoAliasSafeLoader
 from reviews.lensfile import model as m
 from reviews.lensfile.errors import LensFormatError, LensIssue, index_path, join_path
 from reviews.lensfile.validate import (
@@ -43,8 +45,8 @@ def schema_validator() -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-class _StrictSafeLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key repeated within one mapping."""
+class _StrictSafeLoader(NoAliasSafeLoader):
+    """``yaml.SafeLoader`` that refuses anchors, aliases and a key repeated within one mapping."""
 
 
 def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -74,7 +76,7 @@ def _decode(data: str | bytes) -> Any:
         except UnicodeDecodeError as exc:
             raise LensFormatError([LensIssue("", f"file is not valid UTF-8 (byte {exc.start})")]) from None
     try:
-        # Safe: _StrictSafeLoader is yaml.SafeLoader plus a repeated-key check.
+        # Safe: _StrictSafeLoader is yaml.SafeLoader without aliases, plus a repeated-key check.
         return yaml.load(data, Loader=_StrictSafeLoader)  # noqa: S506
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

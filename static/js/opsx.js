@@ -7,19 +7,30 @@
     if (match) { event.detail.headers["X-CSRFToken"] = decodeURIComponent(match[1]); }
   });
   // Session expired while the page was open: go to the login page instead of swapping in nothing.
+  // Too large (413) and too many requests (429) come with a plain-text reason (and Retry-After): show it.
   document.addEventListener("htmx:responseError", function (event) {
-    var status = event.detail.xhr.status;
+    var xhr = event.detail.xhr;
+    var status = xhr.status;
+    var text = null;
     if (status === 403 || status === 404 || status === 409 || status === 412) {
-      var box = document.getElementById("messages");
-      if (box) {
-        var p = document.createElement("p");
-        p.className = "flash flash-error";
-        p.setAttribute("role", "alert");
-        p.textContent = status === 403 ? "You are not allowed to do that." :
-          status === 404 ? "That record is gone or not shared with you." :
-          "Someone else changed this in the meantime. Reload to see their version.";
-        box.appendChild(p);
-      }
+      text = status === 403 ? "You are not allowed to do that." :
+        status === 404 ? "That record is gone or not shared with you." :
+        "Someone else changed this in the meantime. Reload to see their version.";
+    } else if (status === 413 || status === 429) {
+      var plain = (xhr.getResponseHeader("Content-Type") || "").indexOf("text/plain") === 0;
+      text = plain && xhr.responseText.length < 500 ? xhr.responseText :
+        status === 413 ? "That is too large to send." : "Too many requests. Wait a moment and try again.";
+    }
+    var box = document.getElementById("messages");
+    if (text && box) {
+      var previous = box.querySelector("[data-response-error]");
+      if (previous) { previous.remove(); }  // one message, not one per keystroke
+      var p = document.createElement("p");
+      p.className = "flash flash-error";
+      p.setAttribute("role", "alert");
+      p.setAttribute("data-response-error", String(status));
+      p.textContent = text;
+      box.appendChild(p);
     }
   });
   // Review answers: "None of these" and the practices exclude each other, so ticking one unticks the

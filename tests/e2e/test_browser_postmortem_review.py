@@ -1,6 +1,7 @@
 """The reviewer picker (filter box, keyboard, form error) and notifications read over htmx, in Chromium."""
 
 import pytest
+from playwright.sync_api import expect
 
 from incidents import services
 from incidents.models import Postmortem
@@ -46,7 +47,7 @@ def test_a_reviewer_reads_the_notification_and_the_badge_follows(page_as, live_s
     page.wait_for_url(f"{live_server.url}/notifications/")
     page.evaluate("window.__marker = 'same page'")
     page.click("button:text('Mark read')")
-    page.wait_for_function("!document.querySelector('#nav-notifications .unread-count')")
+    expect(page.locator("#nav-notifications .unread-count")).to_have_count(0)
     assert page.evaluate("window.__marker") == "same page", "marked read in place, without a reload"
     assert page.locator("#nav-notifications").get_attribute("aria-label") == "Notifications"
     assert Notification.objects.get(recipient=leader).read_at is not None

@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from teams.models import Membership, Team
 
@@ -29,6 +30,6 @@ def test_search_as_you_type_filters_the_team_list(page_as, live_server, team, ot
     page = page_as(owner)
     page.goto(f"{live_server.url}/teams/")
     page.fill("input[name=q]", "sear")
-    page.wait_for_function("!document.querySelector('#results').textContent.includes('Payments')")
+    expect(page.locator("#results")).not_to_contain_text("Payments")
     assert "Search" in page.inner_text("#results")
     assert "q=sear" in page.url, "the filter is in the address bar, so the view can be shared"

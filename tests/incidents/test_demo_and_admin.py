@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_covers_every_severity_status_stage_and_is_idempotent():
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--i-understand-this-is-not-production", stdout=io.StringIO())
     counts = (Incident.objects.count(), Postmortem.objects.count(), ActionItem.objects.count())
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--i-understand-this-is-not-production", stdout=io.StringIO())
     assert (Incident.objects.count(), Postmortem.objects.count(), ActionItem.objects.count()) == counts
     assert set(Incident.objects.values_list("severity__level", flat=True)) == {1, 2, 3, 4, 5}
     assert set(Incident.objects.values_list("status", flat=True)) == set(Incident.Status.values)

@@ -4,6 +4,7 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from learning.postmortemfile import read_path_located
@@ -15,7 +16,8 @@ class Command(BaseCommand):
     help = (
         "Import published postmortems from .md (YAML front matter) and .jsonl files or directories. "
         "Re-importing a record with the same id updates it. Bad records are reported as FILE:LINE and skipped; "
-        "the command exits non-zero when any record was refused."
+        "the command exits non-zero when any record was refused. The size limits of the import API apply "
+        "(LIMIT_IMPORT_FILE_BYTES per file, the text limits per section and per postmortem)."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -45,7 +47,8 @@ class Command(BaseCommand):
             import_options = options_from(options)
         except OptionError as exc:
             raise CommandError(f"--{exc.field.replace('_', '-')}: {exc.message}") from exc
-        records = (item for path in options["paths"] for item in read_path_located(path))
+        limit = settings.LIMIT_IMPORT_FILE_BYTES
+        records = (item for path in options["paths"] for item in read_path_located(path, max_bytes=limit))
         outcome = import_records(records=records, actor=None, options=import_options)
         for error in outcome.refused:
             self.stderr.write(str(error))
