@@ -8,7 +8,9 @@ RUN npm ci --no-audit --no-fund --loglevel=error \
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 UV_PROJECT_ENVIRONMENT=/opt/venv PATH="/opt/venv/bin:$PATH"
-RUN pip install --no-cache-dir "uv==0.13.8" \
+# pg_dump / pg_restore for `manage.py backup` and `restore` (docs/backups.md); 15 matches docker-compose's PostgreSQL.
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client-15 && rm -rf /var/lib/apt/lists/* \
+ && pip install --no-cache-dir "uv==0.13.8" \
  && useradd --create-home --uid 1000 opsx
 WORKDIR /app
 COPY pyproject.toml uv.lock ./

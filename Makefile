@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install assets run serve migrate seed test test-fast lint format bench check smoke audit clean
+.PHONY: help install assets run serve migrate seed test test-fast lint format bench check smoke audit backup restore clean
 
 help:
 	@echo "make run    - set up everything (venv, deps, assets, database, demo data) and serve on http://$(HOST):$(PORT)"
@@ -18,6 +18,7 @@ help:
 	@echo "make lint   - ruff, Django system checks, missing migrations"
 	@echo "make bench  - benchmarks (ratios against a baseline measured in the same run)"
 	@echo "make audit  - known vulnerabilities in uv.lock and package-lock.json (says so when it cannot check)"
+	@echo "make backup - back up the database to var/backups/ (FILE=... to choose); make restore FILE=... (docs/backups.md)"
 
 $(UV):
 	@mkdir -p var
@@ -84,6 +85,16 @@ audit: install
 # SQLite + file-system broker path, as `make run` uses it, without serving forever.
 smoke: install assets
 	bash scripts/smoke.sh
+
+# Whole-database backup and restore (pg_dump custom format / pg_restore; a file copy on SQLite). docs/backups.md
+backup: export DEBUG ?= 1
+backup: install
+	$(PY) manage.py backup $(if $(FILE),--output "$(FILE)")
+
+restore: export DEBUG ?= 1
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/opsx-<time>.dump (into an empty database)"; exit 2; }
+	$(PY) manage.py restore "$(FILE)" $(if $(REPLACE),--replace)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules static/vendor staticfiles var/opsx.sqlite3 var/celery

@@ -15,6 +15,7 @@ from incidents.models import (
     Tag,
     TimelineEntry,
 )
+from opsx.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(Severity)
@@ -27,9 +28,9 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class TimelineInline(admin.TabularInline):
+class TimelineInline(ReadOnlyInline):
     model = TimelineEntry
-    extra = 0
+    fields = ["occurred_at", "kind", "author", "body"]
 
 
 @admin.register(Incident)
@@ -42,7 +43,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimelineEntry)
-class TimelineEntryAdmin(admin.ModelAdmin):
+class TimelineEntryAdmin(ReadOnlyAdmin):
     list_display = ["incident", "kind", "occurred_at", "author"]
     list_filter = ["kind"]
 
@@ -69,12 +70,9 @@ class FactorCategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionInline(ReadOnlyInline):
     model = PostmortemRevision
-    extra = 0
     fields = ["version", "author", "note", "created_at"]
-    readonly_fields = fields
-    can_delete = False
 
 
 class ApprovalInline(admin.TabularInline):
@@ -97,7 +95,7 @@ class PostmortemAdmin(admin.ModelAdmin):
 
 
 @admin.register(PostmortemRevision)
-class PostmortemRevisionAdmin(admin.ModelAdmin):
+class PostmortemRevisionAdmin(ReadOnlyAdmin):
     list_display = ["postmortem", "version", "author", "note", "created_at"]
     raw_id_fields = ["postmortem"]
 

@@ -74,9 +74,14 @@ class IncidentForm(forms.ModelForm):
             "pager_id": "Pager id",
         }
 
-    def __init__(self, *args: Any, team_choices: QuerySet[Team] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, team_choices: QuerySet[Team] | None = None, can_restrict: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         _limit_teams(self, team_choices)
+        if not can_restrict:  # the service refuses it too; a disabled field keeps the stored value
+            self.fields["restricted"].disabled = True
+            self.fields["restricted"].help_text = "Only a team lead or an admin may restrict or unrestrict an incident."
         self.fields["commander"].queryset = ACTIVE_USERS  # type: ignore[attr-defined]
         self.fields["access_list"].queryset = ACTIVE_USERS  # type: ignore[attr-defined]
         for name in TIME_FIELDS:

@@ -3,6 +3,7 @@ readiness reviews and game days)."""
 
 from datetime import UTC, date, timedelta
 
+import pghistory
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -13,11 +14,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.tracking import track
 from opsx.limits import TextLimitValidator, postmortem_size_errors
 from opsx.models import MarkdownModel, TimeStampedModel
 from teams.permissions import AccessPolicy, VisibleQuerySet
 
 
+@track()
 class Severity(models.Model):
     """SEV1 (worst) .. SEV5, with definitions the organization edits."""
 
@@ -49,6 +52,7 @@ class IncidentQuerySet(VisibleQuerySet):
     pass
 
 
+@track(derived=True)
 class Incident(MarkdownModel, TimeStampedModel):
     class Status(models.TextChoices):
         INVESTIGATING = "investigating", "Investigating"
@@ -220,6 +224,7 @@ class Incident(MarkdownModel, TimeStampedModel):
             raise ValidationError(errors)
 
 
+@track()
 class TimelineEntry(models.Model):
     class Kind(models.TextChoices):
         NOTE = "note", "Note"
@@ -228,6 +233,7 @@ class TimelineEntry(models.Model):
         ACTION = "action", "Action"
         DECISION = "decision", "Decision"
         POSTMORTEM = "postmortem", "Postmortem"
+        ACCESS = "access", "Access change"
 
     # Kinds people add by hand; status and severity changes (and the postmortem a resolution creates)
     # are written by the services only.
@@ -257,6 +263,7 @@ class TimelineEntry(models.Model):
         return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
+@track(derived=True)
 class ActionItem(MarkdownModel, TimeStampedModel):
     """A follow-up with an owner and a due date, from any origin.
 
@@ -373,6 +380,7 @@ def default_postmortem_template() -> dict[str, str]:
     return dict(POSTMORTEM_GUIDANCE)
 
 
+@track()
 class OrgSettings(models.Model):
     """Organization-wide incident settings: one row (pk=1), edited in the admin."""
 
@@ -448,6 +456,7 @@ def add_business_days(start: date, days: int) -> date:
     return current
 
 
+@track()
 class FactorCategory(models.Model):
     """Editable taxonomy for contributing factors (change, configuration, capacity, ...)."""
 
@@ -472,6 +481,7 @@ def _postmortem_draft() -> Q:
     return ~Q(status=Postmortem.Status.PUBLISHED)
 
 
+@track(derived=True)
 class Postmortem(MarkdownModel, TimeStampedModel):
     """The blameless write-up of one incident. Drafts are private to the team and named reviewers."""
 
@@ -593,6 +603,7 @@ def validate_factors(factors: object) -> list[str]:
     return errors
 
 
+@track()
 class PostmortemRevision(models.Model):
     """A full snapshot of the document after each save; restoring one is a new save."""
 
@@ -622,6 +633,7 @@ _POSTMORTEM_PART_POLICY = {
 }
 
 
+@track(derived=True)
 class PostmortemComment(MarkdownModel):
     """A reviewer's (or anyone's who can read it) comment on the document, optionally on one section.
 
@@ -656,6 +668,7 @@ class PostmortemComment(MarkdownModel):
         return self.resolved_at is not None
 
 
+@track()
 class PostmortemApproval(models.Model):
     """A named reviewer approved one version of the document.
 
@@ -681,6 +694,41 @@ class PostmortemApproval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} approved {self.postmortem_id} v{self.version}"
+
+
+# --- recorded many-to-many links -------------------------------------------------------------
+# Proxies of the auto-created link tables, so that adding or removing a person, service, tag or
+# reviewer is an audit event like any other change (docs/audit.md).
+
+LINK_TRACKERS = (pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"))
+
+
+@pghistory.track(*LINK_TRACKERS, obj_field=None, model_name="IncidentAccessEvent")
+class IncidentAccess(Incident.access_list.through):
+    class Meta:
+        proxy = True
+        verbose_name = "person named on an incident"
+
+
+@pghistory.track(*LINK_TRACKERS, obj_field=None, model_name="IncidentServiceEvent")
+class IncidentService(Incident.services.through):
+    class Meta:
+        proxy = True
+        verbose_name = "affected service"
+
+
+@pghistory.track(*LINK_TRACKERS, obj_field=None, model_name="IncidentTagEvent")
+class IncidentTag(Incident.tags.through):
+    class Meta:
+        proxy = True
+        verbose_name = "incident tag"
+
+
+@pghistory.track(*LINK_TRACKERS, obj_field=None, model_name="PostmortemReviewerEvent")
+class PostmortemReviewer(Postmortem.reviewers.through):
+    class Meta:
+        proxy = True
+        verbose_name = "postmortem reviewer"
 
 
 # --- idempotent creation ---------------------------------------------------------------------

@@ -5,9 +5,13 @@ approve, publish, comments) check the actor's permission themselves (a None acto
 commands, importers run by an operator, demo data; the review steps refuse it); for the others callers
 check permissions first (views, viewsets).
 
-Every state change is recorded: incident status and severity changes (and the postmortem a
-resolution creates) as timeline entries, every postmortem save as a revision, approvals as rows, and
-what a publisher confirmed on the postmortem.
+Every state change is recorded: incident status and severity changes, restricting and lifting a
+restriction (and the postmortem a resolution creates) as timeline entries, every postmortem save as
+a revision, approvals as rows, and what a publisher confirmed on the postmortem. Beneath that, the
+database records every row change with who and from where (docs/audit.md).
+
+Restricting an incident, or lifting its restriction, needs a lead of an owning team or an admin
+(`Action.RESTRICT`), whether it is declared so or changed later; the services check it themselves.
 """
 
 from collections.abc import Iterable
@@ -116,6 +120,17 @@ def _log(incident: Incident, actor: User | None, kind: str, body: str) -> Timeli
     return TimelineEntry.objects.create(incident=incident, author=actor, kind=kind, body=body)
 
 
+RESTRICTED_NOTE = "Restricted{by}: only the people named on it and admins can see this incident now."
+UNRESTRICTED_NOTE = "Restriction lifted{by}: everyone signed in can see this incident again."
+
+
+def _log_restriction(incident: Incident, actor: User | None) -> None:
+    """Restricting and lifting it are on the timeline, which everyone who may still see the incident reads."""
+    by = f" by {actor}" if actor is not None else ""
+    body = (RESTRICTED_NOTE if incident.restricted else UNRESTRICTED_NOTE).format(by=by)
+    _log(incident, actor, TimelineEntry.Kind.ACCESS, body)
+
+
 def _fill_resolved_at(data: dict[str, Any], current: Incident | None = None) -> None:
     status = data.get("status", current.status if current else None)
     resolved_at = data.get("resolved_at", current.resolved_at if current else None)
@@ -138,6 +153,8 @@ def incident_create(
     fields = {k: v for k, v in fields.items() if k in INCIDENT_FIELDS}
     fields.setdefault("started_at", timezone.now())
     _fill_resolved_at(fields)
+    if fields.get("restricted") and actor is not None:
+        permissions.check_create(actor, Incident, [team.pk], Action.RESTRICT)
     incident = Incident(team=team, title=title, severity=severity, created_by=actor, **fields)
     incident.full_clean()
     incident.save()
@@ -148,6 +165,8 @@ def incident_create(
         TimelineEntry.Kind.STATUS_CHANGE,
         f"Incident declared as {severity.name}, status {incident.get_status_display()}.",
     )
+    if incident.restricted:
+        _log_restriction(incident, actor)
     postmortem_ensure_required(incident=incident, actor=actor)
     return incident
 
@@ -271,6 +290,8 @@ def incident_update(
         raise StaleVersion(current)
     if actor is not None and "team" in changed:
         permissions.check_create(actor, Incident, [changed["team"].pk])
+    if actor is not None and "restricted" in changed:
+        permissions.check(actor, Action.RESTRICT, current)  # leads and admins only (docs/permissions.md)
     old_status, old_severity = current.status, current.severity
     for name, value in changed.items():
         setattr(current, name, value)
@@ -283,6 +304,8 @@ def incident_update(
     current.refresh_from_db(fields=["version", "updated_at"])
     if m2m or current.restricted:
         _set_m2m(current, actor, m2m)
+    if "restricted" in changed:
+        _log_restriction(current, actor)
     if current.status != old_status:
         _log(
             current,

@@ -66,8 +66,9 @@ def incident_create(request: HttpRequest) -> HttpResponse:
         return services.incident_create(actor=request.user, **data)  # type: ignore[arg-type]
 
     teams = team_selectors.creatable_teams(user=request.user)  # type: ignore[arg-type]
+    can_restrict = permissions.can_create(request.user, Incident, teams.values_list("pk", flat=True), Action.RESTRICT)
     return form_page(
-        request, IncidentForm(request.POST or None, team_choices=teams), save=save,
+        request, IncidentForm(request.POST or None, team_choices=teams, can_restrict=can_restrict), save=save,
         title="Declare an incident", cancel_url=reverse("incidents:incident-list"),
         message="Incident #{obj.pk} declared.",
     )  # fmt: skip
@@ -158,7 +159,8 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit at the version the form was loaded at; a stale save shows both sides and keeps the user's values."""
     incident = selectors.incident_get_for(user=request.user, pk=pk, action=Action.CHANGE)  # type: ignore[arg-type]
     teams = _team_choices(request, incident)
-    form = IncidentForm(request.POST or None, instance=Incident.objects.get(pk=pk), team_choices=teams)
+    options = {"team_choices": teams, "can_restrict": permissions.can(request.user, Action.RESTRICT, incident)}
+    form = IncidentForm(request.POST or None, instance=Incident.objects.get(pk=pk), **options)
     page = {"title": f"Edit incident #{incident.pk}", "cancel_url": incident.get_absolute_url()}
 
     def save(data: dict[str, Any]) -> Incident:
@@ -175,9 +177,9 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
         conflict = {
             "version": stored.version,
             "updated_at": stored.updated_at,
-            "rows": conflicting_fields(form, IncidentForm(instance=stored, team_choices=teams)),
+            "rows": conflicting_fields(form, IncidentForm(instance=stored, **options)),
         }
-        again = IncidentForm(posted, instance=Incident.objects.get(pk=pk), team_choices=teams)
+        again = IncidentForm(posted, instance=Incident.objects.get(pk=pk), **options)
         status = 200 if is_partial(request) else 409  # htmx swaps only 2xx answers
         return render_form_page(request, again, **page, conflict=conflict, status=status)
 

@@ -14,6 +14,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 
+from audit.tracking import track
 from opsx.models import MarkdownModel
 from teams.permissions import AccessPolicy, Action, TeamRole, VisibleQuerySet
 
@@ -94,6 +95,7 @@ class EntryFacet(models.Model):
         return f"{self.get_kind_display()}: {self.label}"
 
 
+@track()
 class ExternalSource(models.Model):
     """Where an imported postmortem came from; its `key` makes re-imports update, not duplicate."""
 
@@ -163,6 +165,7 @@ class UsefulMark(models.Model):
         return f"{self.user} found {self.entry_id} useful"
 
 
+@track(derived=True)
 class LessonComment(MarkdownModel):
     MARKDOWN_FIELDS = ("body",)
 

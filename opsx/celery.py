@@ -7,7 +7,7 @@ from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsx.settings.base")
 
-app = Celery("opsx")
+app = Celery("opsx", task_cls="audit.celery:AuditedTask")  # records task changes (docs/audit.md)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

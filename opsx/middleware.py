@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 # Nothing is readable anonymously except these. The API answers 401/403 itself (JSON), so it is
 # left to DRF's authentication; static files are served by WhiteNoise before this runs.
-PUBLIC_PREFIXES = ("/accounts/login/", "/accounts/password-reset/", "/healthz", "/api/", "/static/")
+PUBLIC_PREFIXES = ("/accounts/login/", "/accounts/password-reset/", "/oidc/", "/healthz", "/api/", "/static/")
 
 
 class SessionIdleTimeoutMiddleware:

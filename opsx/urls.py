@@ -27,6 +27,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("oidc/", include("teams.sso_urls")),  # single sign-on, 404 unless enabled (docs/sso.md)
     path("admin/", admin.site.urls),
     path("api/v1/", include(("opsx.api", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -51,6 +52,7 @@ urlpatterns = [
     path("", include("learning.urls")),
     path("", include("notifications.urls")),
     path("", include("dashboards.urls")),
+    path("", include("audit.urls")),
 ]
 
 handler400 = "opsx.views.handler400"

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from opsx.admin import AppendOnlyAdmin
 from reviews.models import (
     Answer,
     Decision,
@@ -15,16 +16,6 @@ from reviews.models import (
     RiskAcceptance,
     TierPolicy,
 )
-
-
-class AppendOnlyAdmin(admin.ModelAdmin):
-    """History rows (decisions, acceptances, snapshots, upgrades, lens versions) are never edited or deleted."""
-
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
 
 
 class LensVersionInline(admin.TabularInline):

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.tracking import track
 from opsx.etag import format_etag
 from opsx.limits import TextLimitValidator
 from opsx.models import MarkdownModel, TimeStampedModel
@@ -39,6 +40,7 @@ class Risk(models.TextChoices):
 RISK_ORDER = [Risk.HIGH, Risk.MEDIUM, Risk.UNANSWERED, Risk.NONE, Risk.NOT_APPLICABLE]
 
 
+@track()
 class Lens(TimeStampedModel):
     name = models.CharField(max_length=128, unique=True)
     slug = models.SlugField(max_length=140, unique=True)
@@ -59,6 +61,7 @@ class Lens(TimeStampedModel):
         return reverse("reviews:lens-detail", kwargs={"slug": self.slug})
 
 
+@track()
 class LensVersion(models.Model):
     lens = models.ForeignKey(Lens, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -83,6 +86,7 @@ class LensVersion(models.Model):
         return f"{self.lens.name} v{self.number}"
 
 
+@track()
 class TierPolicy(models.Model):
     """How often a service of a tier is reviewed, and whether launch needs an outside sign-off."""
 
@@ -126,6 +130,7 @@ class ReviewQuerySet(VisibleQuerySet):
         )
 
 
+@track()
 class Review(TimeStampedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "In progress"
@@ -181,6 +186,7 @@ class Review(TimeStampedModel):
         super().refresh_from_db(*args, **kwargs)  # type: ignore[arg-type]
 
 
+@track()
 class ReviewLens(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="review_lenses")
     lens = models.ForeignKey(Lens, on_delete=models.PROTECT, related_name="+")
@@ -214,6 +220,7 @@ def validate_choice_list(value: object) -> None:
         raise ValidationError("Selected choices must be a list of choice ids.")
 
 
+@track(derived=True)
 class Answer(MarkdownModel):
     """The team's answer to one question of one lens in a review. `version` guards against lost updates."""
 
@@ -268,6 +275,7 @@ class Answer(MarkdownModel):
         return format_etag(self.version)
 
 
+@track()
 class LensUpgrade(models.Model):
     """Append-only record of a review moving to a newer lens version, with what changed."""
 
@@ -288,6 +296,7 @@ class LensUpgrade(models.Model):
         return f"{self.from_version} → {self.to_version}"
 
 
+@track()
 class Milestone(models.Model):
     """A named, immutable snapshot of a review's answers and risks."""
 
@@ -327,6 +336,7 @@ def rerender_snapshots(model: type[models.Model], *, force: bool = False) -> tup
     return seen, changed
 
 
+@track()
 class RiskAcceptance(models.Model):
     """A lead accepts an open high risk for launch, with a reason, until a date. Append-only.
 
@@ -370,6 +380,7 @@ class RiskAcceptance(models.Model):
         return self.expires_at > timezone.now()
 
 
+@track()
 class Decision(models.Model):
     """Append-only history of the launch decision: requests, sign-offs, approval, withdrawals, reopenings.
 
@@ -423,6 +434,7 @@ class Level(models.TextChoices):
     HIGH = "high", "High"
 
 
+@track(derived=True)
 class FailureScenario(MarkdownModel, TimeStampedModel):
     """Pre-mortem: a way the service could fail, how likely and bad it is, and what we do about it."""
 
@@ -448,6 +460,7 @@ class FailureScenario(MarkdownModel, TimeStampedModel):
         return self.title
 
 
+@track(derived=True)
 class GameDay(MarkdownModel, TimeStampedModel):
     """An exercise that tests the service's readiness against a scenario."""
 
@@ -480,6 +493,7 @@ class GameDay(MarkdownModel, TimeStampedModel):
         return reverse("reviews:review-exercises", kwargs={"pk": self.review_id}) + f"#gd-{self.pk}"
 
 
+@track()
 class GameDayFinding(models.Model):
     game_day = models.ForeignKey(GameDay, on_delete=models.CASCADE, related_name="findings")
     description = models.TextField()

@@ -14,6 +14,7 @@ PAGES = [
     "/services/checkout-api/",
     "/incidents/",
     "/incidents/1/",
+    "/history/incidents.incident/1/",
     "/postmortems/",
     "/postmortems/1/",
     "/actions/",

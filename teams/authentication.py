@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from audit import context as audit
 from opsx.throttling import client_ip, consume, exceeded
 from teams.models import ApiToken
 
@@ -44,6 +45,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        audit.add(token=token.name, **audit.actor_facts(token.user))  # the request's changes name the token
         return token.user, token
 
     def authenticate_header(self, request):  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ import hashlib
 import secrets
 import zoneinfo
 
+import pghistory
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -19,6 +20,7 @@ from opsx.models import TimeStampedModel
 from .permissions import AccessPolicy, Action, TeamRole, VisibleQuerySet
 
 
+@pghistory.track(exclude=["password", "last_login"])
 class User(AbstractUser):
     class OrgRole(models.TextChoices):
         MEMBER = "member", "Member"
@@ -63,6 +65,7 @@ class TeamQuerySet(VisibleQuerySet):
     pass
 
 
+@pghistory.track()
 class Team(TimeStampedModel):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True, help_text="Short name used in URLs.")
@@ -88,6 +91,7 @@ class Team(TimeStampedModel):
         return reverse("teams:team-detail", kwargs={"slug": self.slug})
 
 
+@pghistory.track()
 class Membership(TimeStampedModel):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
@@ -107,6 +111,7 @@ class Membership(TimeStampedModel):
         return f"{self.user} in {self.team} ({self.get_role_display()})"
 
 
+@pghistory.track()
 class System(TimeStampedModel):
     """A service a team owns and operates (called "service" everywhere users see it)."""
 
@@ -156,6 +161,7 @@ class ApiTokenQuerySet(models.QuerySet):
         )
 
 
+@pghistory.track(exclude=["key_hash", "last_used_at"])
 class ApiToken(models.Model):
     """A personal API token. Only a SHA-256 of the secret is stored; the secret is shown once."""
 

@@ -49,6 +49,7 @@ class Action(enum.StrEnum):
     CHANGE = "change"
     APPROVE = "approve"
     DELETE = "delete"
+    RESTRICT = "restrict"  # restrict or lift the restriction of a record (docs/permissions.md)
 
 
 # Role a team member needs for each action, unless a model's policy says otherwise.
@@ -58,6 +59,7 @@ DEFAULT_ROLES: dict[Action, TeamRole | None] = {
     Action.CHANGE: TeamRole.MEMBER,
     Action.APPROVE: TeamRole.LEAD,
     Action.DELETE: TeamRole.LEAD,
+    Action.RESTRICT: TeamRole.LEAD,
 }
 
 
@@ -221,11 +223,16 @@ def can(user: User | AnonymousUser | None, action: Action | str, obj: models.Mod
     return has_team_role(user, owning_team_ids(obj), _policy(type(obj)).role_for(action))
 
 
-def can_create(user: User | AnonymousUser | None, model: type[models.Model], team_ids: Iterable[int]) -> bool:
-    """May `user` create a `model` owned by (one of) these teams?"""
+def can_create(
+    user: User | AnonymousUser | None,
+    model: type[models.Model],
+    team_ids: Iterable[int],
+    action: Action = Action.CREATE,
+) -> bool:
+    """May `user` create a `model` owned by (one of) these teams (and, with `action`, create it so, e.g. restricted)?"""
     if is_admin(user):
         return True
-    return has_team_role(user, team_ids, _policy(model).role_for(Action.CREATE))
+    return has_team_role(user, team_ids, _policy(model).role_for(action))
 
 
 def can_create_somewhere(user: User | AnonymousUser | None) -> bool:
@@ -238,9 +245,15 @@ def check(user: User | AnonymousUser | None, action: Action | str, obj: models.M
         raise PermissionDenied(f"You may not {action} this {obj._meta.verbose_name}.")
 
 
-def check_create(user: User | AnonymousUser | None, model: type[models.Model], team_ids: Iterable[int]) -> None:
-    if not can_create(user, model, team_ids):
-        raise PermissionDenied(f"You may not create a {model._meta.verbose_name} for this team.")
+def check_create(
+    user: User | AnonymousUser | None,
+    model: type[models.Model],
+    team_ids: Iterable[int],
+    action: Action = Action.CREATE,
+) -> None:
+    if not can_create(user, model, team_ids, action):
+        what = "a restricted" if action is Action.RESTRICT else "a"
+        raise PermissionDenied(f"You may not create {what} {model._meta.verbose_name} for this team.")
 
 
 def get_for(
@@ -262,7 +275,7 @@ def allowed_actions(user: User | AnonymousUser | None, obj: models.Model) -> dic
     """{action: bool} for templates and API payloads ("can.change")."""
     visible = can_view(user, obj)
     out = {Action.VIEW.value: visible}
-    for action in (Action.CHANGE, Action.APPROVE, Action.DELETE):
+    for action in (Action.CHANGE, Action.APPROVE, Action.DELETE, Action.RESTRICT):
         out[action.value] = visible and (
             is_admin(user) or has_team_role(user, owning_team_ids(obj), _policy(type(obj)).role_for(action))
         )

@@ -129,3 +129,45 @@ def password_reset_send(*, user: User) -> None:
     )
     message.attach_alternative(render_to_string("emails/password-reset-body.html", context), "text/html")
     message.send()
+
+
+@transaction.atomic
+def user_sync_identity(
+    *,
+    user: User,
+    groups: list[str],
+    team_groups: dict[str, tuple[str, str]],
+    admin_groups: set[str],
+    leadership_groups: set[str],
+) -> User:
+    """Make a single-sign-on user's org role and memberships match their identity provider's groups.
+
+    `team_groups` maps a group to (team slug, role). For every team named in it, the user's membership is
+    the highest role their groups give there, or none; teams the mapping does not name are left alone.
+    When admin or leadership groups are configured, they decide the org role (otherwise member);
+    superusers keep theirs. See docs/sso.md.
+    """
+    mine = set(groups)
+    if admin_groups or leadership_groups:
+        role = (
+            User.OrgRole.ADMIN
+            if mine & admin_groups
+            else User.OrgRole.LEADERSHIP
+            if mine & leadership_groups
+            else User.OrgRole.MEMBER
+        )
+        if user.org_role != role and not user.is_superuser:
+            user.org_role = role
+            user.save(update_fields=["org_role"])
+    wanted: dict[str, str] = {}
+    for group, (slug, team_role) in team_groups.items():
+        if group in mine and (slug not in wanted or team_role == TeamRole.LEAD):
+            wanted[slug] = team_role
+    teams = {team.slug: team for team in Team.objects.filter(slug__in={slug for slug, _ in team_groups.values()})}
+    for slug, team in teams.items():
+        if slug in wanted:
+            membership_set(team=team, user=user, role=wanted[slug])
+        else:
+            for membership in Membership.objects.filter(team=team, user=user):
+                membership_remove(membership=membership)
+    return user

@@ -61,6 +61,10 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
+    "mozilla_django_oidc",
     "opsx",
     "teams",
     "incidents",
@@ -68,6 +72,7 @@ INSTALLED_APPS = [
     "learning",
     "notifications",
     "dashboards",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "opsx.middleware.RequestSizeLimitMiddleware",
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -171,6 +177,41 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Single sign-on: OpenID Connect, off by default (docs/sso.md) ---------------------------------
+SSO_ENABLED = envbool("FEATURE_SSO_ENABLED", False)
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_USE_PKCE = True
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
+OIDC_TIMEOUT = 10
+OIDC_CREATE_USER = envbool("OIDC_CREATE_USERS", True)
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_ADMIN_GROUPS = env.list("OIDC_ADMIN_GROUPS", default=[])
+OIDC_LEADERSHIP_GROUPS = env.list("OIDC_LEADERSHIP_GROUPS", default=[])
+SSO_LABEL = env.str("SSO_LABEL", default="single sign-on")
+if SSO_ENABLED:
+    from teams.sso_settings import team_groups_from_env
+
+    _missing = [
+        name
+        for name in ("OIDC_RP_CLIENT_ID", "OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT")
+        + ("OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT")
+        if not globals()[name]
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"FEATURE_SSO_ENABLED=1 needs {', '.join(_missing)}")
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "teams.sso.SsoBackend"]
+    OIDC_TEAM_GROUPS = team_groups_from_env(env.str("OIDC_TEAM_GROUPS", default=""))
+else:
+    OIDC_TEAM_GROUPS = {}
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -360,3 +401,29 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["opsx.throttling.ScopedThrottle"]
 HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 # A worker counts as seen when it ran the heartbeat (every five minutes) this recently.
 HEALTHZ_WORKER_STALE_SECONDS = env.int("HEALTHZ_WORKER_STALE_SECONDS", default=15 * 60)
+
+# --- Audit trail (django-pghistory; docs/audit.md) ------------------------------------------
+# Database triggers record every insert, update and delete of the tracked models (PostgreSQL only;
+# on SQLite the app runs without history). Event rows are append-only (a trigger refuses UPDATE and
+# DELETE); an update that changes only auto-updated timestamps is not an event.
+import pghistory  # noqa: E402
+
+PGHISTORY_APPEND_ONLY = True
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"  # the moment of each change, not of its transaction's start
+PGHISTORY_DEFAULT_TRACKERS = (
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)),
+    pghistory.DeleteEvent(),
+)
+PGHISTORY_ADMIN_MODEL = "audit.AuditEvent"
+PGHISTORY_ADMIN_CLASS = "audit.admin.AuditEventsAdmin"
+# The diff is on each event's page; in the list it would make rows as tall as a postmortem.
+PGHISTORY_ADMIN_LIST_DISPLAY = [
+    "pgh_created_at",
+    "pgh_label",
+    "pgh_obj_model",
+    "pgh_obj_id",
+    "username",
+    "source",
+    "token",
+]

@@ -75,7 +75,7 @@ def test_resolving_without_a_time_records_now(incident, owner):
 
 def test_restricted_incident_names_commander_and_actor(team, owner, teammate, sev):
     incident = services.incident_create(
-        actor=teammate, team=team, title="Leaked key", severity=sev[2], restricted=True, commander=owner
+        actor=owner, team=team, title="Leaked key", severity=sev[2], restricted=True, commander=teammate
     )
     assert set(incident.access_list.all()) == {owner, teammate}
 

@@ -4,14 +4,15 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from audit.commands import AuditedCommand
 from learning.postmortemfile import dump_jsonl_line, markdown_files
 from learning.selectors import export_records
 from teams.models import User
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Export published postmortems in the format import_postmortems reads. Restricted incidents are left out "
         "unless --user names someone allowed to see them."

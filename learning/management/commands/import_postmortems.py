@@ -5,14 +5,15 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from audit.commands import AuditedCommand
 from learning.postmortemfile import read_path_located
 from learning.services import UNKNOWN_POLICIES, import_records
 from learning.transfer import OptionError, options_from
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Import published postmortems from .md (YAML front matter) and .jsonl files or directories. "
         "Re-importing a record with the same id updates it. Bad records are reported as FILE:LINE and skipped; "

@@ -1,11 +1,10 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
+from audit.commands import AuditedCommand
 from learning.indexing import reindex_all
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Rebuild the library index (entries, facets, search vectors) from the published postmortems."
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -19,9 +19,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, transaction
 
+from audit.commands import AuditedCommand
 from incidents.defaults import ensure_factor_categories, ensure_severities
 from incidents.models import FactorCategory, Incident, Postmortem, Tag
 from learning.indexing import refresh_search_vectors
@@ -119,7 +120,7 @@ def generate(rng: random.Random) -> dict[str, str]:
     return {"title": title[:200], "summary": summary, "lessons": lessons, **sections}
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Generate N published postmortems with realistic varied text (for `make bench`)."
 
     def add_arguments(self, parser: Any) -> None:

@@ -4,12 +4,12 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
 
+from audit.commands import AuditedCommand
 from opsx.markdown import RENDERER
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Re-render stored Markdown HTML whose renderer (Markdown and nh3 versions, the allowlist) or source "
         "changed since it was stored; --all renders every text again. Pages show stored HTML only, so run this "

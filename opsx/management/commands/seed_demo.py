@@ -3,8 +3,10 @@ from argparse import ArgumentParser
 from importlib import import_module
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
+
+from audit.commands import AuditedCommand
 
 FLAG = "--i-understand-this-is-not-production"
 
@@ -12,7 +14,7 @@ FLAG = "--i-understand-this-is-not-production"
 DEMO_APPS = ["incidents", "reviews", "learning"]
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Load demo data (people, teams, services, incidents, postmortems, reviews). Safe to run twice. "
         f"With DEBUG off it refuses unless given {FLAG}, and then gives the demo people a random password "

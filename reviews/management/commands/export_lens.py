@@ -1,13 +1,14 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db.models import Q
 
+from audit.commands import AuditedCommand
 from reviews import lensfile, selectors, services
 from reviews.models import Lens
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Write the latest version of a lens (by name or slug) as opsx YAML or AWS custom lens JSON."
 
     def add_arguments(self, parser: CommandParser) -> None:

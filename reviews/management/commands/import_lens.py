@@ -1,11 +1,12 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from audit.commands import AuditedCommand
 from reviews import lensfile, services
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Import a lens file (opsx YAML or AWS Well-Architected custom lens JSON). A new name creates a lens, a "
         "changed lens under a known name a new version, an identical one changes nothing. What a published AWS "

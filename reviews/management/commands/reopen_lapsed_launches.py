@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
+from audit.commands import AuditedCommand
 from reviews import selectors, services
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Reopen approved launches whose accepted high risk has lapsed: record the reopening (status, a decision "
         "by opsx, the notification hook) once per lapse. Beat runs the same sweep every ten minutes; running it "
