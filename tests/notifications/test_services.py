@@ -124,3 +124,24 @@ def test_a_failed_submit_notifies_nobody(restricted_incident, admin_user, named,
     assert "Not allowed to read this restricted incident" in str(exc.value.message_dict["reviewers"])
     assert not Notification.objects.exists(), "not even the reviewer who could read it"
     assert not postmortem.reviewers.exists()
+
+
+def test_with_a_period_each_person_is_told_once_per_period(postmortem, teammate, leader):
+    def remind(period):
+        return services.notify(
+            recipients=[teammate, leader],
+            kind=Notification.Kind.POSTMORTEM_OVERDUE,
+            subject=postmortem,
+            text="Overdue.",
+            link="/x/",
+            actor=None,
+            period=period,
+        )
+
+    first = remind("2026-W48")
+    assert sorted(n.recipient.username for n in first) == ["bob", "erin"] and all(n.pk for n in first)
+    assert remind("2026-W48") == [], "the same period claims nothing twice"
+    assert len(remind("2026-W49")) == 2, "a new period is a new reminder"
+    assert Notification.objects.filter(kind=Notification.Kind.POSTMORTEM_OVERDUE).count() == 4
+    again = _notify([teammate], postmortem)
+    assert len(again) == 1, "notices without a period may repeat (each comment is news)"
