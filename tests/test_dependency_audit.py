@@ -5,9 +5,11 @@ import importlib.util
 import sys
 from pathlib import Path
 
-SPEC = importlib.util.spec_from_file_location("audit", Path(__file__).resolve().parent.parent / "scripts" / "audit.py")
+# Loaded under its own name: "audit" is the audit-trail app, which must stay importable.
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "audit.py"
+SPEC = importlib.util.spec_from_file_location("audit_script", SCRIPT)
 audit = importlib.util.module_from_spec(SPEC)
-sys.modules["audit"] = audit  # dataclasses look their module up
+sys.modules["audit_script"] = audit  # dataclasses look their module up
 SPEC.loader.exec_module(audit)
 
 SKIPPED = "Dependency not found on PyPI and could not be audited: x (1.0)"
