@@ -222,3 +222,11 @@ def test_docs_define_the_same_kpis():
     for _section, items in DEFINITIONS:
         for label, _text in items:
             assert label in doc, label
+
+
+def test_the_navigation_leads_to_the_dashboards_and_marks_them_current(org, client_as):
+    client = client_as(org.alice)
+    nav = '<a href="/dashboards/" aria-current="page">Dashboards</a>'
+    assert '<a href="/dashboards/" >Dashboards</a>' in client.get("/incidents/").content.decode()
+    assert nav in client.get("/dashboards/").content.decode()
+    assert nav in client.get("/dashboards/teams/payments/").content.decode()
