@@ -327,14 +327,24 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_TIME_LIMIT = 5 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
+# Time limits and the visibility timeout go together (docs/architecture.md, "Celery"): with acks_late a
+# message is acknowledged when its task ends, and Redis hands an unacknowledged message to another
+# worker once the visibility timeout passes. The timeout must exceed the hard limit, or a task still
+# running would be delivered a second time; short enough that a lost worker's messages come back in
+# minutes. Tests shorten all three through the environment.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=5 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=4 * 60)
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=7 * 60)
+if not CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        "Need CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT (seconds)"
+    )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 if REDIS_URL:
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
-    # A task not acknowledged within this window is redelivered (acks_late): keep it above the hard time limit.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task not acknowledged within this window is redelivered (acks_late): kept above the hard time limit.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 else:
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
     _broker_dir = VAR_DIR / "celery"
@@ -346,6 +356,20 @@ else:
     }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Notification delivery (docs/notifications.md) -------------------------------------------
+# A claim on a delivery lasts this long; it must outlast the send task's hard limit (so a slow send is
+# never claimed twice) and is how long a delivery whose worker died waits before another worker takes it.
+NOTIFY_SEND_TIME_LIMIT = env.int("NOTIFY_SEND_TIME_LIMIT", default=60)
+NOTIFY_LEASE_SECONDS = env.float("NOTIFY_LEASE_SECONDS", default=NOTIFY_SEND_TIME_LIMIT + 60)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+# Retry n waits base * 2**(n-1) seconds, plus up to as much again at random (30 s, 1 min, 2 min, 4 min).
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=30)
+# The beat drain re-enqueues pending deliveries due longer than this (their on_commit enqueue was lost).
+NOTIFY_DRAIN_GRACE_SECONDS = env.float("NOTIFY_DRAIN_GRACE_SECONDS", default=60)
+NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=10)
+if NOTIFY_LEASE_SECONDS <= NOTIFY_SEND_TIME_LIMIT:
+    raise ImproperlyConfigured("NOTIFY_LEASE_SECONDS must exceed NOTIFY_SEND_TIME_LIMIT")
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
