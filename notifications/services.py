@@ -301,7 +301,7 @@ def _chat_url(delivery: Delivery) -> str:
 def retry_delay(attempts: int) -> float:
     """Seconds before try `attempts + 1`: exponential backoff with full jitter on top."""
     base = settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    return base + random.uniform(0, base)  # noqa: S311 - jitter, not security
+    return min(base + random.uniform(0, base), settings.NOTIFY_RETRY_MAX_SECONDS)  # noqa: S311 - jitter
 
 
 def delivery_send(*, delivery_id: int) -> float | None:

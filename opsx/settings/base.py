@@ -344,7 +344,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 if REDIS_URL:
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
     # A task not acknowledged within this window is redelivered (acks_late): kept above the hard time limit.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    # Workers look for such messages every interval * throttle seconds (kombu's defaults: 10 * 10).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=6),
+    }
 else:
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
     _broker_dir = VAR_DIR / "celery"
@@ -355,6 +360,7 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Notification delivery (docs/notifications.md) -------------------------------------------
@@ -365,11 +371,14 @@ NOTIFY_LEASE_SECONDS = env.float("NOTIFY_LEASE_SECONDS", default=NOTIFY_SEND_TIM
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
 # Retry n waits base * 2**(n-1) seconds, plus up to as much again at random (30 s, 1 min, 2 min, 4 min).
 NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=30)
+# No wait longer than this: a countdown message held past the visibility timeout would be handed out twice
+# (harmless, the claim decides, but wasteful), so it stays below it.
+NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=300)
 # The beat drain re-enqueues pending deliveries due longer than this (their on_commit enqueue was lost).
 NOTIFY_DRAIN_GRACE_SECONDS = env.float("NOTIFY_DRAIN_GRACE_SECONDS", default=60)
 NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=10)
-if NOTIFY_LEASE_SECONDS <= NOTIFY_SEND_TIME_LIMIT:
-    raise ImproperlyConfigured("NOTIFY_LEASE_SECONDS must exceed NOTIFY_SEND_TIME_LIMIT")
+if NOTIFY_LEASE_SECONDS <= NOTIFY_SEND_TIME_LIMIT or NOTIFY_SEND_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured("Need NOTIFY_SEND_TIME_LIMIT < NOTIFY_LEASE_SECONDS and < CELERY_VISIBILITY_TIMEOUT")
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
