@@ -113,8 +113,8 @@ def preferences_save(request: HttpRequest) -> HttpResponse:
             services.preferences_update(actor=request.user, choices=form.choices())  # type: ignore[arg-type]
             saved = True
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
     if saved and not is_partial(request):
         messages.success(request, "Notification settings saved.")
         return redirect("notifications:settings")
@@ -123,19 +123,19 @@ def preferences_save(request: HttpRequest) -> HttpResponse:
     return _settings_response(request, "preferences", prefs_form=form, prefs_saved=saved)
 
 
-def _webhook_save(request: HttpRequest, form: WebhookForm, save: Any, fragment: str, **extra: Any) -> HttpResponse:
+def _webhook_save(request: HttpRequest, form: WebhookForm, save: Any, fragment: str, form_key: str) -> HttpResponse:
     saved = False
     if form.is_valid():
         try:
             save(webhook_url=form.webhook_value(), paused=form.cleaned_data["paused"])
             saved = True
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
     if saved and not is_partial(request):
         messages.success(request, "Saved.")
         return redirect("notifications:settings")
-    return _settings_response(request, fragment, saved=saved, **extra)
+    return _settings_response(request, fragment, saved=saved, **{form_key: None if saved else form})
 
 
 @require_POST
@@ -145,7 +145,7 @@ def person_channel_save(request: HttpRequest) -> HttpResponse:
     def save(**values: Any) -> None:
         services.person_channel_update(actor=request.user, **values)  # type: ignore[arg-type]
 
-    return _webhook_save(request, form, save, "person", person_form=form if not form.is_valid() else None)
+    return _webhook_save(request, form, save, "person", "person_form")
 
 
 @require_POST
@@ -156,7 +156,7 @@ def team_channel_save(request: HttpRequest, slug: str) -> HttpResponse:
     def save(**values: Any) -> None:
         services.team_channel_update(actor=request.user, team=team, **values)  # type: ignore[arg-type]
 
-    return _webhook_save(request, form, save, "teams", **{f"team_form_{team.pk}": form})
+    return _webhook_save(request, form, save, "teams", f"team_form_{team.pk}")
 
 
 # --- unsubscribe (no sign-in: the signed token is the permission) -------------------------------------

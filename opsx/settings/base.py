@@ -315,6 +315,7 @@ SPECTACULAR_SETTINGS = {
         "PostmortemStatusEnum": "incidents.models.Postmortem.Status",
         "ActionItemStatusEnum": "incidents.models.ActionItem.Status",
         "ReviewStatusEnum": "reviews.models.Review.Status",
+        "NotificationKindEnum": "notifications.models.Notification.Kind",
     },
 }
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from incidents.models import Incident
 from notifications import services
 from notifications.models import Channel, Delivery, Notification, Timing
-from tests.factories import PersonChannelFactory, PreferenceFactory, TeamChannelFactory, UserFactory
+from tests.factories import PersonChannelFactory, PreferenceFactory, TeamChannelFactory
 from tests.notifications.webhook import Receiver
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,9 @@ def _fast_retries(settings):
 
 
 def _notify(recipients, subject, kind=KIND, **kwargs):
-    return services.notify(recipients=recipients, kind=kind, subject=subject, text="Hello.", link="/x/", actor=None, **kwargs)
+    return services.notify(
+        recipients=recipients, kind=kind, subject=subject, text="Hello.", link="/x/", actor=None, **kwargs
+    )
 
 
 def _send_all():
@@ -37,7 +39,11 @@ def test_defaults_write_an_email_delivery_for_assignments_and_nothing_for_in_app
     _notify([teammate], postmortem, kind=KIND)
     assert Notification.objects.filter(recipient=teammate).count() == 2
     (delivery,) = Delivery.objects.all()
-    assert (delivery.channel, delivery.status, delivery.notification.kind) == ("email", "pending", "action_item_assigned")
+    assert (delivery.channel, delivery.status, delivery.notification.kind) == (
+        "email",
+        "pending",
+        "action_item_assigned",
+    )
 
 
 def test_deliveries_are_enqueued_after_commit_only(postmortem, teammate, django_capture_on_commit_callbacks):

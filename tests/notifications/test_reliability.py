@@ -80,7 +80,9 @@ def workers(outbox):
             args = [sys.executable, "-m", "celery", "-A", "opsx", "worker", f"--pool={pool}", "-Q", queue]
             args += ["-n", f"w{len(procs)}-{i}@%h", "--loglevel=WARNING", "--without-gossip", "--without-mingle"]
             args += ["--without-heartbeat"] + (["--concurrency=1"] if pool == "prefork" else [])
-            procs.append(subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            )
         return procs[-n:]
 
     start.queue = queue  # type: ignore[attr-defined]
