@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -104,34 +105,34 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/settings.html", _settings_context(request))
 
 
+def _saved(form: Any, save: Callable[[], object]) -> bool:
+    """Validate the form and call the service; its refusal becomes the form's errors. True when saved."""
+    if not form.is_valid():
+        return False
+    try:
+        save()
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return False
+    return True
+
+
 @require_POST
 def preferences_save(request: HttpRequest) -> HttpResponse:
-    form = PreferencesForm(request.POST, current=selectors.preferences_for(user=request.user))  # type: ignore[arg-type]
-    saved = False
-    if form.is_valid():
-        try:
-            services.preferences_update(actor=request.user, choices=form.choices())  # type: ignore[arg-type]
-            saved = True
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+    user = request.user
+    form = PreferencesForm(request.POST, current=selectors.preferences_for(user=user))  # type: ignore[arg-type]
+    saved = _saved(form, lambda: services.preferences_update(actor=user, choices=form.choices()))  # type: ignore[arg-type]
     if saved and not is_partial(request):
         messages.success(request, "Notification settings saved.")
         return redirect("notifications:settings")
     if saved:
-        form = PreferencesForm(current=selectors.preferences_for(user=request.user))  # type: ignore[arg-type]
+        form = PreferencesForm(current=selectors.preferences_for(user=user))  # type: ignore[arg-type]
     return _settings_response(request, "preferences", prefs_form=form, prefs_saved=saved)
 
 
 def _webhook_save(request: HttpRequest, form: WebhookForm, save: Any, fragment: str, form_key: str) -> HttpResponse:
-    saved = False
-    if form.is_valid():
-        try:
-            save(webhook_url=form.webhook_value(), paused=form.cleaned_data["paused"])
-            saved = True
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+    saved = _saved(form, lambda: save(webhook_url=form.webhook_value(), paused=form.cleaned_data["paused"]))
     if saved and not is_partial(request):
         messages.success(request, "Saved.")
         return redirect("notifications:settings")
