@@ -283,6 +283,8 @@ def _suppression(delivery: Delivery) -> str:
         return "subject gone"
     if not recipient.is_active or not permissions.can_view(recipient, subject):
         return "no access"
+    if delivery.team_id is not None and _is_restricted(subject):
+        return "restricted"  # restricted since it was written: a team channel is not its access list
     if PersonChannel.objects.filter(user=recipient, paused=True).exists():
         return "paused"
     if TeamChannel.objects.filter(team_id__in=permissions.owning_team_ids(subject), paused=True).exists():

@@ -209,6 +209,19 @@ def test_access_lost_after_notifying_suppresses_the_send(incident, teammate, own
     assert Delivery.objects.get().reason == "no access"
 
 
+def test_an_incident_restricted_after_notifying_never_reaches_the_team_channel(incident, team, owner, teammate):
+    PreferenceFactory(user=teammate, kind=Notification.Kind.INCIDENT_DECLARED, channel=Channel.CHAT)
+    with Receiver() as receiver:
+        TeamChannelFactory(team=team, webhook_url=receiver.url)
+        _notify([teammate], incident, kind=Notification.Kind.INCIDENT_DECLARED)
+        assert Delivery.objects.get().team == team
+        Incident.objects.filter(pk=incident.pk).update(restricted=True)
+        incident.access_list.add(teammate)
+        _send_all()
+        assert receiver.posts == []
+    assert Delivery.objects.get().reason == "restricted"
+
+
 @pytest.mark.parametrize("channel", [Channel.IN_APP, Channel.EMAIL, Channel.CHAT])
 def test_a_restricted_incident_reaches_no_one_outside_its_list_on_any_channel(
     restricted_incident, named, outsider, leader, other_team, channel
