@@ -14,6 +14,7 @@ Restricting an incident, or lifting its restriction, needs a lead of an owning t
 (`Action.RESTRICT`), whether it is declared so or changed later; the services check it themselves.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -168,6 +169,8 @@ def incident_create(
     if incident.restricted:
         _log_restriction(incident, actor)
     postmortem_ensure_required(incident=incident, actor=actor)
+    # Followers of the team or a service are told (learning owns follows; notify() checks access).
+    emit("incident_declared", incident=incident, actor=actor)
     return incident
 
 
@@ -746,7 +749,48 @@ def postmortem_comment_add(*, postmortem: Postmortem, actor: User, body: str, se
         f"“{Truncator(body).chars(140)}”",
         anchor=f"comment-{comment.pk}",
     )
+    _tell_thread(comment, actor)
     return comment
+
+
+MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
+
+
+def _tell_thread(comment: PostmortemComment, actor: User) -> None:
+    """@username mentions are told "you were mentioned"; earlier commenters on the same section (the
+    thread) are told of the reply. Only people who may read the postmortem hear anything (notify())."""
+    postmortem = comment.postmortem
+    names = {m.rstrip(".") for m in MENTION.findall(comment.body)}
+    mentioned = list(User.objects.filter(username__in=names, is_active=True)) if names else []
+    link = f"comment-{comment.pk}"
+    excerpt = Truncator(comment.body).chars(140)
+    if mentioned:
+        _tell(
+            mentioned,
+            Notification.Kind.MENTION,
+            postmortem,
+            actor,
+            f"{actor.display_name} mentioned you on the postmortem of “{_title(postmortem)}”: “{excerpt}”",
+            anchor=link,
+        )
+    told = {u.pk for u in mentioned} | {postmortem.owner_id}
+    earlier = (
+        PostmortemComment.objects.filter(postmortem=postmortem, section=comment.section, author__isnull=False)
+        .exclude(pk=comment.pk)
+        .exclude(author_id__in=told)
+        .values_list("author_id", flat=True)
+        .distinct()
+    )
+    repliers = list(User.objects.filter(pk__in=earlier))
+    if repliers:
+        _tell(
+            repliers,
+            Notification.Kind.COMMENT_REPLY,
+            postmortem,
+            actor,
+            f"{actor.display_name} replied on the postmortem of “{_title(postmortem)}”: “{excerpt}”",
+            anchor=link,
+        )
 
 
 @transaction.atomic
@@ -908,7 +952,22 @@ def action_item_create(
         errors.update(exc.message_dict)
     _raise_if(errors, item)
     item.save()
+    _tell_owner(item, actor)
     return item
+
+
+def _tell_owner(item: ActionItem, actor: User | None) -> None:
+    """The new owner hears of the assignment when a person (not the system, not themselves) made it."""
+    if actor is None or item.owner is None:
+        return
+    notify(
+        recipients=[item.owner],
+        kind=Notification.Kind.ACTION_ITEM_ASSIGNED,
+        subject=item,
+        text=f"{actor.display_name} assigned you the action item “{Truncator(item.title).chars(120)}”",
+        link=item.get_absolute_url(),
+        actor=actor,
+    )
 
 
 def action_items_for_source(source: models.Model) -> models.QuerySet[ActionItem]:
@@ -938,7 +997,10 @@ def action_item_update(
     if "due_date" in data and data["due_date"] != item.due_date and not allow_past_due:
         errors.update(_due_errors(data["due_date"]))
     _raise_if(errors)
+    previous_owner = item.owner_id
     item, changed = model_update(instance=item, fields=ACTION_ITEM_FIELDS, data=data)
+    if item.owner_id != previous_owner:
+        _tell_owner(item, actor)
     if "status" in data and (data["status"] != item.status or data.get("wont_do_reason", "") != item.wont_do_reason):
         item = action_item_set_status(
             item=item, actor=actor, status=data["status"], reason=data.get("wont_do_reason", "")

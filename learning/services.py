@@ -636,3 +636,27 @@ def _import_action_items(
         except (ValidationError, PermissionDenied) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
             warnings.append(f"{label}: not imported: {' '.join(messages)}")
+
+
+def on_incident_declared(*, incident: Incident, actor: User | None) -> None:
+    """Hook `incident_declared`: tell the people following the incident's team or one of its services.
+
+    SEV1-2 by default; each person's preference may widen or narrow that (`severity=` of notify()).
+    A restricted incident reaches only followers allowed to read it (notify() asks the rule).
+    """
+    from notifications.models import Notification
+    from notifications.services import notify
+
+    services = list(incident.services.values_list("slug", flat=True))
+    follows = Q(kind=FollowKind.TEAM, value=incident.team.slug) | Q(kind=FollowKind.SERVICE, value__in=services)
+    followers = User.objects.filter(pk__in=Follow.objects.filter(follows).values("user_id"), is_active=True)
+    severity = incident.severity
+    notify(
+        recipients=followers,
+        kind=Notification.Kind.INCIDENT_DECLARED,
+        subject=incident,
+        text=f"{severity.name} incident declared for {incident.team.name}: “{incident.title[:150]}”",
+        link=incident.get_absolute_url(),
+        actor=actor,
+        severity=severity.level,
+    )

@@ -10,11 +10,13 @@ from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from notifications.models import Notification
+from notifications.models import Delivery, Notification, PersonChannel, Preference, TeamChannel
 from teams import permissions
-from teams.models import User
+from teams.models import Team, User
+from teams.permissions import TeamRole
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
@@ -49,3 +51,34 @@ def with_access(notifications: Iterable[Notification], *, user: User) -> list[No
     for row in rows:
         row.subject_visible = (row.subject_type_id, row.subject_id) in visible  # type: ignore[attr-defined]
     return rows
+
+
+def preferences_for(*, user: User) -> dict[str, Preference]:
+    """The user's effective choice for every kind (stored or default): one query."""
+    stored = {p.kind: p for p in Preference.objects.filter(user=user)}
+    return {kind: stored.get(kind) or Preference.default(user.pk, kind) for kind in Notification.Kind}
+
+
+def person_channel_for(*, user: User) -> PersonChannel:
+    return PersonChannel.objects.filter(user=user).first() or PersonChannel(user=user)
+
+
+def team_channels_for(*, user: User) -> list[TeamChannel]:
+    """The channel settings of each team the user may change (leads; admins: every team)."""
+    teams = Team.objects.order_by("name")
+    if not permissions.is_admin(user):
+        led = [pk for pk, role in permissions.team_roles(user).items() if role == TeamRole.LEAD]
+        teams = teams.filter(pk__in=led)
+    stored = {c.team_id: c for c in TeamChannel.objects.filter(team__in=teams)}
+    return [stored.get(t.pk) or TeamChannel(team=t) for t in teams]
+
+
+def delivery_list(*, user: User) -> QuerySet[Delivery]:
+    """Every delivery, for operators (admins); anyone else gets 404."""
+    if not permissions.is_admin(user):
+        raise Http404("No such page.")
+    return Delivery.objects.select_related("notification__recipient", "team")
+
+
+def delivery_get_for(*, user: User, pk: int) -> Delivery:
+    return get_object_or_404(delivery_list(user=user), pk=pk)

@@ -24,6 +24,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/10"),
         "options": {"expires": 9 * 60},
     },
+    # The outbox: deliveries whose on_commit enqueue was lost (crash, broker outage) go out within a
+    # minute or two. Two beats (a careless deployment) drain twice; the send's claim keeps it once.
+    "drain-deliveries": {
+        "task": "notifications.tasks.drain_deliveries",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
     "purge-idempotency-keys": {
         "task": "incidents.tasks.purge_idempotency_keys",
         "schedule": crontab(minute=17, hour=3),

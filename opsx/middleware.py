@@ -18,8 +18,17 @@ from opsx.views import DATABASE_ERRORS, bad_request, database_unavailable, error
 logger = logging.getLogger(__name__)
 
 # Nothing is readable anonymously except these. The API answers 401/403 itself (JSON), so it is
-# left to DRF's authentication; static files are served by WhiteNoise before this runs.
-PUBLIC_PREFIXES = ("/accounts/login/", "/accounts/password-reset/", "/oidc/", "/healthz", "/api/", "/static/")
+# left to DRF's authentication; static files are served by WhiteNoise before this runs. Email
+# unsubscribe links carry a signed token that is their own permission (notifications.views.unsubscribe).
+PUBLIC_PREFIXES = (
+    "/accounts/login/",
+    "/accounts/password-reset/",
+    "/oidc/",
+    "/healthz",
+    "/api/",
+    "/static/",
+    "/unsubscribe/",
+)
 
 
 class SessionIdleTimeoutMiddleware:

@@ -17,10 +17,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
 
 from incidents.models import ActionItem
 from incidents.services import action_item_create
+from notifications.models import Notification
+from notifications.services import notify
 from opsx import hooks
 from opsx.markdown import html_values
 from opsx.services import model_update
@@ -377,7 +379,22 @@ def review_request_launch(*, review: Review, actor: User, note: str = "") -> Dec
     if updated != 1:
         raise ReviewStateError("Only a review in progress can be put forward for launch.")
     review.refresh_from_db()
-    return _decide(review=review, kind=Decision.Kind.REQUESTED, actor=actor, note=note)
+    decision = _decide(review=review, kind=Decision.Kind.REQUESTED, actor=actor, note=note)
+    _tell_signoff_requested(review, actor)
+    return decision
+
+
+def _tell_signoff_requested(review: Review, actor: User) -> None:
+    """The team's leads sign off a launch request: they are asked (the requester is not told)."""
+    leads = User.objects.filter(memberships__team_id=review.team_id, memberships__role=TeamRole.LEAD)
+    notify(
+        recipients=leads,
+        kind=Notification.Kind.SIGNOFF_REQUESTED,
+        subject=review,
+        text=f"{actor.display_name} asks for your sign-off on “{Truncator(review.title).chars(120)}”",
+        link=review.get_absolute_url(),
+        actor=actor,
+    )
 
 
 @transaction.atomic

@@ -355,3 +355,32 @@ def published_postmortem(
     postmortem.refresh_from_db()
     emit("postmortem_changed", postmortem=postmortem)
     return postmortem
+
+
+class PreferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "notifications.Preference"
+        django_get_or_create = ["user", "kind"]
+
+    user = factory.SubFactory(UserFactory)
+    kind = "postmortem_commented"
+    channel = "email"
+    timing = "immediate"
+
+
+class TeamChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "notifications.TeamChannel"
+        django_get_or_create = ["team"]
+
+    team = factory.SubFactory(TeamFactory)
+    webhook_url = "https://hooks.example.com/services/T000/B000/secretsecret"
+
+
+class PersonChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "notifications.PersonChannel"
+        django_get_or_create = ["user"]
+
+    user = factory.SubFactory(UserFactory)
+    webhook_url = "https://hooks.example.com/services/T000/B001/personsecret"

@@ -14,6 +14,8 @@ PUBLIC = {
     "/accounts/password-reset/x/x/",
     "/accounts/password-reset/done/",
 }
+# Public, but only with a valid signed token: a made-up one is refused (400), never a page of anyone's.
+PUBLIC_REFUSED = {"/unsubscribe/x/"}
 SAMPLE = {"int": "1", "slug": "x", "str": "x", "path": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
 
 
@@ -50,6 +52,9 @@ def test_anonymous_cannot_read(client, url):
     response = client.get(url)
     if url in PUBLIC:
         assert response.status_code == 200
+        return
+    if url in PUBLIC_REFUSED:
+        assert response.status_code == 400 and b"does not work" in response.content
         return
     if response.status_code in (301, 302):
         assert "/login/" in response["Location"], f"{url} redirected somewhere other than a login page"

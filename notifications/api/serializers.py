@@ -2,7 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from notifications.models import Notification
+from notifications.models import Channel, Notification, Timing
 
 HIDDEN_TEXT = "This is no longer shared with you."
 
@@ -52,3 +52,13 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class MarkedReadSerializer(serializers.Serializer):
     marked = serializers.IntegerField(help_text="How many notifications were unread and are now read.")
+
+
+class PreferenceSerializer(serializers.Serializer):
+    """One kind's choice. `max_severity` applies to incident_declared only (1 = SEV1 only .. 5 = every SEV)."""
+
+    kind = serializers.ChoiceField(choices=Notification.Kind.choices)
+    label = serializers.CharField(source="get_kind_display", read_only=True)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    timing = serializers.ChoiceField(choices=Timing.choices, default=Timing.IMMEDIATE)
+    max_severity = serializers.IntegerField(min_value=1, max_value=5, required=False)

@@ -5,7 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from notifications import selectors, services
-from notifications.api.serializers import MarkedReadSerializer, NotificationSerializer
+from notifications.api.serializers import MarkedReadSerializer, NotificationSerializer, PreferenceSerializer
 from notifications.filters import NotificationFilterSet
 from notifications.models import Notification
 from opsx.api_permissions import READ, TeamRolePermission
@@ -19,7 +19,8 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     filterset_class = NotificationFilterSet
     permission_classes = [TeamRolePermission]
     # Marking your own notification read changes nothing anybody else sees: reading is enough.
-    required_actions = {**READ, "read": Action.VIEW, "read_all": Action.VIEW}
+    # Your own preferences likewise concern only you.
+    required_actions = {**READ, "read": Action.VIEW, "read_all": Action.VIEW, "preferences": Action.VIEW}
     ordering_fields = ["created_at"]
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
@@ -52,3 +53,21 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         """Mark all your notifications read."""
         marked = services.notification_mark_all_read(actor=request.user)  # type: ignore[arg-type]
         return Response({"marked": marked})
+
+    @extend_schema(methods=["GET"], request=None, responses=PreferenceSerializer(many=True))
+    @extend_schema(
+        methods=["PATCH"], request=PreferenceSerializer(many=True), responses=PreferenceSerializer(many=True)
+    )
+    @action(detail=False, methods=["get", "patch"])
+    def preferences(self, request: Request) -> Response:
+        """Your channel (off, in_app, email, chat) and timing (immediate, digest) for every kind.
+
+        PATCH a list of the kinds to change; the answer is the whole list. One refused entry changes none.
+        """
+        if request.method == "PATCH":
+            items = PreferenceSerializer(data=request.data, many=True)
+            items.is_valid(raise_exception=True)
+            choices = {item.pop("kind"): item for item in items.validated_data}  # type: ignore[union-attr]
+            services.preferences_update(actor=request.user, choices=choices)  # type: ignore[arg-type]
+        current = selectors.preferences_for(user=request.user)  # type: ignore[arg-type]
+        return Response(PreferenceSerializer(list(current.values()), many=True).data)

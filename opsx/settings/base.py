@@ -315,6 +315,7 @@ SPECTACULAR_SETTINGS = {
         "PostmortemStatusEnum": "incidents.models.Postmortem.Status",
         "ActionItemStatusEnum": "incidents.models.ActionItem.Status",
         "ReviewStatusEnum": "reviews.models.Review.Status",
+        "NotificationKindEnum": "notifications.models.Notification.Kind",
     },
 }
 
@@ -327,14 +328,29 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_TIME_LIMIT = 5 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
+# Time limits and the visibility timeout go together (docs/architecture.md, "Celery"): with acks_late a
+# message is acknowledged when its task ends, and Redis hands an unacknowledged message to another
+# worker once the visibility timeout passes. The timeout must exceed the hard limit, or a task still
+# running would be delivered a second time; short enough that a lost worker's messages come back in
+# minutes. Tests shorten all three through the environment.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=5 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=4 * 60)
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=7 * 60)
+if not CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        "Need CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT (seconds)"
+    )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 if REDIS_URL:
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
-    # A task not acknowledged within this window is redelivered (acks_late): keep it above the hard time limit.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task not acknowledged within this window is redelivered (acks_late): kept above the hard time limit.
+    # Workers look for such messages every interval * throttle seconds (kombu's defaults: 10 * 10).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=6),
+    }
 else:
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
     _broker_dir = VAR_DIR / "celery"
@@ -345,7 +361,25 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Notification delivery (docs/notifications.md) -------------------------------------------
+# A claim on a delivery lasts this long; it must outlast the send task's hard limit (so a slow send is
+# never claimed twice) and is how long a delivery whose worker died waits before another worker takes it.
+NOTIFY_SEND_TIME_LIMIT = env.int("NOTIFY_SEND_TIME_LIMIT", default=60)
+NOTIFY_LEASE_SECONDS = env.float("NOTIFY_LEASE_SECONDS", default=NOTIFY_SEND_TIME_LIMIT + 60)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+# Retry n waits base * 2**(n-1) seconds, plus up to as much again at random (30 s, 1 min, 2 min, 4 min).
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=30)
+# No wait longer than this: a countdown message held past the visibility timeout would be handed out twice
+# (harmless, the claim decides, but wasteful), so it stays below it.
+NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=300)
+# The beat drain re-enqueues pending deliveries due longer than this (their on_commit enqueue was lost).
+NOTIFY_DRAIN_GRACE_SECONDS = env.float("NOTIFY_DRAIN_GRACE_SECONDS", default=60)
+NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=10)
+if NOTIFY_LEASE_SECONDS <= NOTIFY_SEND_TIME_LIMIT or NOTIFY_SEND_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured("Need NOTIFY_SEND_TIME_LIMIT < NOTIFY_LEASE_SECONDS and < CELERY_VISIBILITY_TIMEOUT")
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
