@@ -217,6 +217,9 @@ class Delivery(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # When a message for this row was last handed to the broker (or is due there, for a retry):
+    # the drain re-enqueues only rows whose message must be lost, so a backlog is not multiplied.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -140,7 +140,9 @@ def _write_outbox(
     restricted: bool | None = None
     for row in created:
         pref = prefs[row.recipient_id]
-        delivery = Delivery(notification=row, channel=pref.channel, created_at=row.created_at)
+        delivery = Delivery(
+            notification=row, channel=pref.channel, created_at=row.created_at, enqueued_at=row.created_at
+        )
         if pref.channel == Channel.IN_APP:
             continue
         if pref.bundled:
@@ -335,7 +337,7 @@ def delivery_send(*, delivery_id: int) -> float | None:
             return None
         delay = retry_delay(delivery.attempts)
         due = timezone.now() + timezone.timedelta(seconds=delay)
-        _record(delivery, last_error=_error(exc), next_attempt_at=due)
+        _record(delivery, last_error=_error(exc), next_attempt_at=due, enqueued_at=due)  # the task re-sends itself
         return delay
     _record(delivery, status=Delivery.Status.SENT, sent_at=timezone.now(), last_error="")
     return None
@@ -346,17 +348,26 @@ def _error(exc: Exception) -> str:
 
 
 def delivery_drain(*, batch: int = 1000) -> int:
-    """Enqueue pending deliveries due for longer than the grace period (their enqueue was lost).
+    """Enqueue pending deliveries whose message must have been lost; returns how many.
 
-    Run by beat every minute. Two drains at once (two beats) enqueue the same rows twice, which the
-    claim makes harmless: each delivery is still sent once.
+    Run by beat every minute. A row qualifies when it has been due for the grace period and no
+    message for it went to the broker within the visibility timeout (after which Redis would have
+    redelivered a message a dead worker held): the commit-then-enqueue crash, or a lost broker.
+    The rows are marked enqueued under a row lock (SKIP LOCKED), so two drains at once (two beats)
+    hand each row over once, and a backlog in the broker is not enqueued again every minute.
     """
-    due = timezone.now() - timezone.timedelta(seconds=settings.NOTIFY_DRAIN_GRACE_SECONDS)
-    ids = list(
-        Delivery.objects.filter(_free, status=Delivery.Status.PENDING, next_attempt_at__lte=due)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:batch]
-    )
+    now = timezone.now()
+    due = now - timezone.timedelta(seconds=settings.NOTIFY_DRAIN_GRACE_SECONDS)
+    lost = due - timezone.timedelta(seconds=settings.CELERY_VISIBILITY_TIMEOUT)
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(_free, status=Delivery.Status.PENDING, next_attempt_at__lte=due)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=lost))
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
     return enqueue(ids)
 
 
@@ -366,7 +377,12 @@ def delivery_retry(*, delivery: Delivery, actor: User) -> Delivery:
     if not permissions.is_admin(actor):
         raise PermissionDenied("Only admins retry deliveries.")
     updated = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.FAILED).update(
-        status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_until=None, claim_token=None
+        status=Delivery.Status.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        enqueued_at=timezone.now(),
+        claimed_until=None,
+        claim_token=None,
     )
     if updated != 1:
         raise ValidationError({"status": "Only a failed delivery can be retried."})

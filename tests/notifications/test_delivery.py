@@ -190,11 +190,14 @@ def test_the_drain_enqueues_only_pending_deliveries_due_longer_than_the_grace(po
         PreferenceFactory(user=user, kind=KIND, channel=Channel.EMAIL)
     _notify([teammate, leader], postmortem)
     old, new = Delivery.objects.order_by("pk")
-    Delivery.objects.filter(pk=old.pk).update(next_attempt_at=timezone.now() - timezone.timedelta(minutes=2))
+    long_ago = timezone.now() - timezone.timedelta(hours=1)
+    Delivery.objects.filter(pk=old.pk).update(next_attempt_at=long_ago, enqueued_at=long_ago)
+    Delivery.objects.filter(pk=new.pk).update(next_attempt_at=long_ago)  # due, but its message went out just now
     original = tasks.delivery_send_task.delay
     tasks.delivery_send_task.delay = sent.append
     try:
         assert services.delivery_drain() == 1
+        assert services.delivery_drain() == 0, "once handed over, not again within the visibility timeout"
     finally:
         tasks.delivery_send_task.delay = original
     assert sent == [old.pk]
