@@ -7,6 +7,7 @@ they may not read (a restricted incident, another team's draft).
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
@@ -19,6 +20,18 @@ from teams import permissions
 from teams.models import User
 
 TEXT_LENGTH = Notification._meta.get_field("text").max_length or 500
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell some people about (for `notify_many`)."""
+
+    kind: str
+    recipients: tuple[User | None, ...]
+    subject: models.Model
+    text: str
+    link: str
+    period: str = ""
 
 
 @transaction.atomic
@@ -39,31 +52,80 @@ def notify(
     digests), someone already told about `subject` for that period is skipped too: the unique key
     is claimed in PostgreSQL, so two concurrent sweeps still tell each person once.
     """
-    kind = Notification.Kind(kind)
-    subject_type = ContentType.objects.get_for_model(subject)
-    text = Truncator(text).chars(TEXT_LENGTH)
-    seen: set[int] = set()
+    notice = Notice(kind=kind, recipients=tuple(recipients), subject=subject, text=text, link=link, period=period)
+    return notify_many(notices=[notice], actor=actor)
+
+
+@transaction.atomic
+def notify_many(*, notices: Iterable[Notice], actor: User | None) -> list[Notification]:
+    """`notify()` for many subjects at once, in a fixed number of queries whatever their number.
+
+    Reminder sweeps and digests call this once per run: visibility is decided for every recipient
+    and subject together (`teams.permissions.visibility_for`), plain notices go in one bulk INSERT
+    and the ones with a period in one claiming INSERT.
+    """
+    rows = notification_plan(notices=notices, actor=actor)
+    plain = [row for row in rows if not row.period]
+    claimed = [row for row in rows if row.period]
+    return (Notification.objects.bulk_create(plain) if plain else []) + _claim(claimed)
+
+
+def notification_plan(*, notices: Iterable[Notice], actor: User | None) -> list[Notification]:
+    """The unsaved notifications `notify_many` would write (before claims): one per recipient who may
+    read the subject, without the actor, inactive people and repeats. Dry runs print these."""
+    notices = list(notices)
+    wanted: dict[type[models.Model], set[int]] = {}
+    people: dict[int, User] = {}
+    for notice in notices:
+        wanted.setdefault(type(notice.subject), set()).add(notice.subject.pk)
+        for user in notice.recipients:
+            if user is not None and user.is_active and (actor is None or user.pk != actor.pk):
+                people[user.pk] = user
+    visible = {model: permissions.visibility_for(model, people.values(), pks) for model, pks in wanted.items()}
+    seen: set[tuple[int, str, int, int, str]] = set()
     rows = []
-    for user in recipients:
-        if user is None or user.pk in seen or (actor is not None and user.pk == actor.pk):
-            continue
-        seen.add(user.pk)
-        if not user.is_active or not permissions.can_view(user, subject):
-            continue
-        row = Notification(
-            recipient=user,
-            kind=kind,
-            subject_type=subject_type,
-            subject_id=subject.pk,
-            text=text,
-            link=link,
-            period=period,
+    for notice in notices:
+        kind = Notification.Kind(notice.kind)
+        subject_type = ContentType.objects.get_for_model(notice.subject)
+        text = Truncator(notice.text).chars(TEXT_LENGTH)
+        readable = visible[type(notice.subject)]
+        for user in notice.recipients:
+            if user is None or user.pk not in people:
+                continue
+            key = (user.pk, kind.value, subject_type.pk, notice.subject.pk, notice.period)
+            if key in seen or not readable.allows(user.pk, notice.subject.pk):
+                continue
+            seen.add(key)
+            row = Notification(
+                recipient=user,
+                kind=kind.value,
+                subject_type=subject_type,
+                subject_id=notice.subject.pk,
+                text=text,
+                link=notice.link,
+                period=notice.period,
+            )
+            row.full_clean(exclude=["recipient", "subject_type"], validate_constraints=False)
+            rows.append(row)
+    return rows
+
+
+def claimed_keys(rows: Iterable[Notification]) -> set[tuple[int, str, int, int, str]]:
+    """The (recipient, kind, subject type, subject, period) keys among `rows` that are already claimed
+    (one query); a dry run leaves these out of what it would send."""
+    rows = [row for row in rows if row.period]
+    if not rows:
+        return set()
+    q = models.Q(pk__in=[])
+    for subject_type_id in {row.subject_type_id for row in rows}:
+        q |= models.Q(
+            subject_type_id=subject_type_id,
+            subject_id__in={row.subject_id for row in rows if row.subject_type_id == subject_type_id},
         )
-        row.full_clean(exclude=["recipient", "subject_type"], validate_constraints=False)
-        rows.append(row)
-    if not period:
-        return Notification.objects.bulk_create(rows)
-    return _claim(rows)
+    existing = Notification.objects.filter(
+        q, kind__in={row.kind for row in rows}, period__in={row.period for row in rows}
+    ).values_list("recipient_id", "kind", "subject_type_id", "subject_id", "period")
+    return set(existing)
 
 
 def _claim(rows: list[Notification]) -> list[Notification]:
@@ -87,15 +149,16 @@ def _claim(rows: list[Notification]) -> list[Notification]:
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders} "  # noqa: S608
         "ON CONFLICT (recipient_id, kind, subject_type_id, subject_id, period) WHERE NOT (period = '') DO NOTHING "
-        "RETURNING id, recipient_id"
+        "RETURNING id, recipient_id, kind, subject_type_id, subject_id, period"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        inserted = dict((recipient, pk) for pk, recipient in cursor.fetchall())
+        inserted = {tuple(key): pk for pk, *key in cursor.fetchall()}
     claimed = []
     for row in rows:
-        if row.recipient_id in inserted:
-            row.pk = inserted[row.recipient_id]
+        key = (row.recipient_id, row.kind, row.subject_type_id, row.subject_id, row.period)
+        if key in inserted:
+            row.pk = inserted[key]
             row._state.adding = False
             claimed.append(row)
     return claimed
