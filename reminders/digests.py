@@ -129,6 +129,39 @@ class DigestData:
     unread: dict[int, list[Notification]]
     team_rows: dict[tuple[date, int], Any]  # (period start, team) -> BreakdownRow
     org_kpis: dict[date, Any] = field(default_factory=dict)
+    # Indexes, so that each reader's content costs only what it shows (not a scan of the whole week).
+    incidents_of_team: dict[int, list[Incident]] = field(default_factory=dict)
+    items_of_team: dict[int, list[ActionItem]] = field(default_factory=dict)
+    items_of_owner: dict[int, list[ActionItem]] = field(default_factory=dict)
+    postmortems_by_key: dict[tuple[str, str], list[Postmortem]] = field(default_factory=dict)
+    services_due_of_team: dict[int, list[selectors.ReviewDue]] = field(default_factory=dict)
+    signoffs_of_team: dict[int, list[selectors.SignoffWait]] = field(default_factory=dict)
+    team_figures: dict[tuple[date, int], list[dict[str, str]]] = field(default_factory=dict)
+
+    rows: dict[tuple[Any, ...], dict[str, str]] = field(default_factory=dict)
+
+    def memo(self, key: tuple[Any, ...], build: Any) -> dict[str, str]:
+        """A listed row shared by every reader it is shown to (rendered once per run)."""
+        row = self.rows.get(key)
+        if row is None:
+            row = self.rows[key] = build()
+        return row
+
+    def __post_init__(self) -> None:
+        for incident in self.incidents:
+            for team_id in self.incident_teams[incident.pk]:
+                self.incidents_of_team.setdefault(team_id, []).append(incident)
+        for item in self.items:
+            self.items_of_team.setdefault(item.team_id, []).append(item)
+            if item.owner_id:
+                self.items_of_owner.setdefault(item.owner_id, []).append(item)
+        for pm in self.postmortems:
+            for key in self.postmortem_keys[pm.pk]:
+                self.postmortems_by_key.setdefault(key, []).append(pm)
+        for due in self.services_due:
+            self.services_due_of_team.setdefault(due.service.team_id, []).append(due)
+        for wait in self.signoffs:
+            self.signoffs_of_team.setdefault(wait.review.team_id, []).append(wait)
 
     @classmethod
     def load(cls, jobs: list[Job]) -> DigestData:
@@ -248,74 +281,88 @@ def _section(key: str, title: str, rows: list[dict[str, str]], empty: str, total
     return {"key": key, "title": title, "items": rows[:LIST_LIMIT], "more": max(0, total - LIST_LIMIT), "empty": empty}
 
 
+def _listed(key: str, title: str, objects: list[Any], row: Any, empty: str) -> dict[str, Any]:
+    """A section of `objects` (already filtered for the reader): only the listed ones are rendered."""
+    return _section(key, title, [row(o) for o in objects[:LIST_LIMIT]], empty, total=len(objects))
+
+
 def _in(period: Period, moment: datetime | None) -> bool:
     return moment is not None and period.since <= moment < period.until
 
 
 def _incident_sections(data: DigestData, job: Job, reader: User, team_id: int | None) -> list[dict[str, Any]]:
-    mine = [
-        i
-        for i in data.incidents
-        if (team_id is None or team_id in data.incident_teams[i.pk]) and data.incident_vis.allows(reader.pk, i.pk)
-    ]
+    candidates = data.incidents if team_id is None else data.incidents_of_team.get(team_id, [])
+    mine = [i for i in candidates if data.incident_vis.allows(reader.pk, i.pk)]
 
-    def row(i: Incident, when: datetime) -> dict[str, str]:
-        return _item(f"{i.severity.name} {i.title}", i.get_absolute_url(), f"{i.team.name}, {when:%a %-d %b}")
+    def row(i: Incident, field: str) -> dict[str, str]:
+        when = getattr(i, field)
+        return data.memo(
+            ("incident", field, i.pk),
+            lambda: _item(f"{i.severity.name} {i.title}", i.get_absolute_url(), f"{i.team.name}, {when:%a %-d %b}"),
+        )
 
-    declared = [row(i, i.started_at) for i in mine if _in(job.period, i.started_at)]
-    resolved = [row(i, i.resolved_at) for i in mine if _in(job.period, i.resolved_at)]  # type: ignore[arg-type]
+    declared = [i for i in mine if _in(job.period, i.started_at)]
+    resolved = sorted((i for i in mine if _in(job.period, i.resolved_at)), key=lambda i: (i.resolved_at, i.pk))
     return [
-        _section("declared", "Incidents declared", declared, "No incidents were declared."),
-        _section("resolved", "Incidents resolved", resolved, "No incidents were resolved."),
+        _listed("declared", "Incidents declared", declared, lambda i: row(i, "started_at"), "No incidents were declared."),
+        _listed("resolved", "Incidents resolved", resolved, lambda i: row(i, "resolved_at"), "No incidents were resolved."),
     ]
 
 
 def _followed_section(data: DigestData, job: Job, reader: User, exclude_team: int | None) -> dict[str, Any]:
     follows = data.follows.get(reader.pk, set())
-    rows = []
-    for pm in data.postmortems:
-        if exclude_team is not None and pm.incident.team_id == exclude_team:
-            continue
-        if not _in(job.period, pm.published_at) or not data.postmortem_vis.allows(reader.pk, pm.pk):
-            continue
-        matched = data.postmortem_keys[pm.pk] & follows
-        if matched:
-            why = ", ".join(sorted(value for _kind, value in matched))
-            rows.append(_item(pm.incident.title, pm.get_absolute_url(), f"{pm.incident.team.name}; you follow {why}"))
-    return _section("followed", "Postmortems you follow, published by other teams", rows, "None this week.")
+    candidates = {pm.pk: pm for key in follows for pm in data.postmortems_by_key.get(key, [])}
+    shown = [
+        pm
+        for pm in sorted(candidates.values(), key=lambda pm: (pm.published_at, pm.pk))
+        if (exclude_team is None or pm.incident.team_id != exclude_team)
+        and _in(job.period, pm.published_at)
+        and data.postmortem_vis.allows(reader.pk, pm.pk)
+    ]
+
+    def row(pm: Postmortem) -> dict[str, str]:
+        why = ", ".join(sorted(value for _kind, value in data.postmortem_keys[pm.pk] & follows))
+        return _item(pm.incident.title, pm.get_absolute_url(), f"{pm.incident.team.name}; you follow {why}")
+
+    return _listed("followed", "Postmortems you follow, published by other teams", shown, row, "None this week.")
 
 
 def _all_postmortems_section(data: DigestData, job: Job, reader: User) -> dict[str, Any]:
-    rows = [
-        _item(pm.incident.title, pm.get_absolute_url(), pm.incident.team.name)
-        for pm in data.postmortems
-        if _in(job.period, pm.published_at) and data.postmortem_vis.allows(reader.pk, pm.pk)
-    ]
-    return _section("published", "Postmortems published", rows, "No postmortems were published.")
+    shown = [pm for pm in data.postmortems if _in(job.period, pm.published_at) and data.postmortem_vis.allows(reader.pk, pm.pk)]
+
+    def row(pm: Postmortem) -> dict[str, str]:
+        return _item(pm.incident.title, pm.get_absolute_url(), pm.incident.team.name)
+
+    return _listed("published", "Postmortems published", shown, row, "No postmortems were published.")
 
 
 def _overdue_section(data: DigestData, job: Job, reader: User, team_id: int | None) -> dict[str, Any]:
-    rows = []
-    for item in data.items:
-        if item.due_date >= job.local_day or (team_id is not None and item.team_id != team_id):
-            continue
-        if data.item_vis.allows(reader.pk, item.pk):
+    candidates = data.items if team_id is None else data.items_of_team.get(team_id, [])
+    shown = [i for i in candidates if i.due_date < job.local_day and data.item_vis.allows(reader.pk, i.pk)]
+
+    def row(item: ActionItem) -> dict[str, str]:
+        def build() -> dict[str, str]:
             owner = item.owner.display_name if item.owner else "no owner"
             team = "" if team_id is not None else f"{data.teams[item.team_id].name}, "
-            rows.append(_item(item.title, item.get_absolute_url(), f"{team}{owner}, due {item.due_date:%-d %b}"))
-    return _section("overdue", "Overdue action items", rows, "No action item is overdue.")
+            return _item(item.title, item.get_absolute_url(), f"{team}{owner}, due {item.due_date:%-d %b}")
+
+        return data.memo(("overdue", team_id is None, item.pk), build)
+
+    return _listed("overdue", "Overdue action items", shown, row, "No action item is overdue.")
 
 
 def _reviews_section(data: DigestData, job: Job, team_ids: set[int] | None) -> dict[str, Any]:
     until = job.local_day + timedelta(days=UPCOMING_REVIEW_DAYS)
-    rows = []
-    for due in data.services_due:
-        if due.next_due > until or (team_ids is not None and due.service.team_id not in team_ids):
-            continue
+    candidates = data.services_due if team_ids is None else [d for t in team_ids for d in data.services_due_of_team.get(t, [])]
+    shown = [due for due in candidates if due.next_due <= until]
+
+    def row(due: selectors.ReviewDue) -> dict[str, str]:
         state = "overdue since" if due.next_due < job.local_day else "due"
         url = reverse("teams:service-detail", kwargs={"slug": due.service.slug})
-        rows.append(_item(str(due.service), url, f"{due.service.team.name}, {state} {due.next_due:%-d %b %Y}"))
-    return _section("reviews", "Readiness reviews coming due", rows, f"No review is due in the next {UPCOMING_REVIEW_DAYS} days.")
+        return _item(str(due.service), url, f"{due.service.team.name}, {state} {due.next_due:%-d %b %Y}")
+
+    empty = f"No review is due in the next {UPCOMING_REVIEW_DAYS} days."
+    return _listed("reviews", "Readiness reviews coming due", shown, row, empty)
 
 
 def _number(value: float | None, unit: str) -> str:
@@ -391,8 +438,10 @@ def team_content(data: DigestData, job: Job, reader: User) -> tuple[str, dict[st
         _overdue_section(data, job, reader, team.pk),
         _reviews_section(data, job, {team.pk}),
     ]
-    row = data.team_rows.get((job.period.start, team.pk))
-    return title, _content(job, title, sections, f"{team.name} this week against the week before", _team_kpis(row))
+    key = (job.period.start, team.pk)
+    if key not in data.team_figures:
+        data.team_figures[key] = _team_kpis(data.team_rows.get(key))
+    return title, _content(job, title, sections, f"{team.name} this week against the week before", data.team_figures[key])
 
 
 def personal_content(data: DigestData, job: Job, reader: User) -> tuple[str, dict[str, Any]]:
@@ -400,14 +449,16 @@ def personal_content(data: DigestData, job: Job, reader: User) -> tuple[str, dic
     unread = [_item(n.text, reverse("notifications:open", args=[n.pk]), f"{n.created_at:%a %-d %b}") for n in data.unread.get(reader.pk, [])]
     soon = job.local_day + timedelta(days=data.config.due_soon_days)
     mine = []
-    for item in data.items:
-        if item.owner_id == reader.pk and item.due_date <= soon and data.item_vis.allows(reader.pk, item.pk):
+    for item in data.items_of_owner.get(reader.pk, []):
+        if item.due_date <= soon and data.item_vis.allows(reader.pk, item.pk):
             state = "overdue, was due" if item.due_date < job.local_day else "due"
             mine.append(_item(item.title, item.get_absolute_url(), f"{data.teams[item.team_id].name}, {state} {item.due_date:%-d %b}"))
     roles = data.roles.get(reader.pk, {})
     admin = reader.is_org_admin
     signoffs = []
-    for wait in data.signoffs:
+    leads_somewhere = admin or TeamRole.LEAD in roles.values()
+    waits = data.signoffs if leads_somewhere else []
+    for wait in waits:
         as_lead = Decision.Role.LEAD.value in wait.missing and roles.get(wait.review.team_id) == TeamRole.LEAD
         as_outside = Decision.Role.EXTERNAL.value in wait.missing and wait.review.team_id not in roles and (
             admin or TeamRole.LEAD in roles.values()
