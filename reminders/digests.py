@@ -174,9 +174,21 @@ class DigestData:
         teams = {team.pk: team for team in Team.objects.order_by("pk")}
 
         incidents = list(
-            Incident.objects.filter(Q(started_at__gte=since, started_at__lt=until) | Q(resolved_at__gte=since, resolved_at__lt=until))
+            Incident.objects.filter(
+                Q(started_at__gte=since, started_at__lt=until) | Q(resolved_at__gte=since, resolved_at__lt=until)
+            )
             .select_related("severity", "team")
-            .only("id", "title", "team", "team__name", "team__slug", "severity", "severity__name", "started_at", "resolved_at")
+            .only(
+                "id",
+                "title",
+                "team",
+                "team__name",
+                "team__slug",
+                "severity",
+                "severity__name",
+                "started_at",
+                "resolved_at",
+            )
             .order_by("started_at", "pk")
         )
         incident_teams: dict[int, set[int]] = {i.pk: {i.team_id} for i in incidents}
@@ -185,16 +197,29 @@ class DigestData:
             incident_teams[incident_id].add(team_id)
 
         postmortems = list(
-            Postmortem.objects.filter(status=Postmortem.Status.PUBLISHED, published_at__gte=since, published_at__lt=until)
+            Postmortem.objects.filter(
+                status=Postmortem.Status.PUBLISHED, published_at__gte=since, published_at__lt=until
+            )
             .select_related("incident__team")
-            .only("id", "factors", "published_at", "incident", "incident__title", "incident__team", "incident__team__name", "incident__team__slug")
+            .only(
+                "id",
+                "factors",
+                "published_at",
+                "incident",
+                "incident__title",
+                "incident__team",
+                "incident__team__name",
+                "incident__team__slug",
+            )
             .order_by("published_at", "pk")
         )
         keys: dict[int, set[tuple[str, str]]] = {}
         by_incident = {pm.incident_id: pm.pk for pm in postmortems}
         for pm in postmortems:
             keys[pm.pk] = {(FollowKind.TEAM, pm.incident.team.slug)}
-            keys[pm.pk] |= {(FollowKind.CATEGORY, f.get("category", "")) for f in pm.factors or [] if isinstance(f, dict)}
+            keys[pm.pk] |= {
+                (FollowKind.CATEGORY, f.get("category", "")) for f in pm.factors or [] if isinstance(f, dict)
+            }
         tags = Incident.tags.through.objects.filter(incident_id__in=by_incident)
         for incident_id, tag in tags.values_list("incident_id", "tag__name"):
             keys[by_incident[incident_id]].add((FollowKind.TAG, tag))
@@ -202,24 +227,34 @@ class DigestData:
         for incident_id, slug, team_slug in services.values_list("incident_id", "system__slug", "system__team__slug"):
             keys[by_incident[incident_id]] |= {(FollowKind.SERVICE, slug), (FollowKind.TEAM, team_slug)}
         follows: dict[int, set[tuple[str, str]]] = defaultdict(set)
-        for user_id, kind, value in Follow.objects.filter(user_id__in=reader_ids).values_list("user_id", "kind", "value"):
+        for user_id, kind, value in Follow.objects.filter(user_id__in=reader_ids).values_list(
+            "user_id", "kind", "value"
+        ):
             follows[user_id].add((kind, value))
 
         items = list(
-            ActionItem.objects.filter(action_item_open_q(), due_date__lte=latest_day + timedelta(days=config.due_soon_days))
+            ActionItem.objects.filter(
+                action_item_open_q(), due_date__lte=latest_day + timedelta(days=config.due_soon_days)
+            )
             .select_related("owner")
-            .only("id", "title", "team", "due_date", "owner", "owner__username", "owner__first_name", "owner__last_name")
+            .only(
+                "id", "title", "team", "due_date", "owner", "owner__username", "owner__first_name", "owner__last_name"
+            )
             .order_by("due_date", "pk")
         )
         roles: dict[int, dict[int, str]] = defaultdict(dict)
-        for user_id, team_id, role in Membership.objects.filter(user_id__in=reader_ids).values_list("user_id", "team_id", "role"):
+        for user_id, team_id, role in Membership.objects.filter(user_id__in=reader_ids).values_list(
+            "user_id", "team_id", "role"
+        ):
             roles[user_id][team_id] = role
 
         unread: dict[int, list[Notification]] = defaultdict(list)
         personal = {u.pk: u for job in jobs if job.kind == Digest.Kind.PERSONAL for u in job.readers}
         if personal:
             rows = list(
-                Notification.objects.filter(recipient_id__in=personal, read_at__isnull=True, created_at__gte=since, created_at__lt=until)
+                Notification.objects.filter(
+                    recipient_id__in=personal, read_at__isnull=True, created_at__gte=since, created_at__lt=until
+                )
                 .exclude(kind__startswith="digest_")
                 .order_by("-created_at", "-pk")
             )
@@ -238,11 +273,27 @@ class DigestData:
         reader = figures_reader()
         team_rows: dict[tuple[date, int], Any] = {}
         org_kpis: dict[date, Any] = {}
-        for period in {(job.period.start, job.period.end): job.period for job in jobs if job.kind != Digest.Kind.LEADERSHIP}.values():
-            for row in breakdown(scope=Scope.organization(), period=period, user=reader, kind="team", today=period.end + timedelta(days=1)).rows:
+        for period in {
+            (job.period.start, job.period.end): job.period for job in jobs if job.kind != Digest.Kind.LEADERSHIP
+        }.values():
+            for row in breakdown(
+                scope=Scope.organization(),
+                period=period,
+                user=reader,
+                kind="team",
+                today=period.end + timedelta(days=1),
+            ).rows:
                 team_rows[(period.start, row.id)] = row
-        for period in {(job.period.start, job.period.end): job.period for job in jobs if job.kind == Digest.Kind.LEADERSHIP}.values():
-            result = kpis(scope=Scope.organization(), period=period, user=reader, breakdown_limit=5, today=period.end + timedelta(days=1))
+        for period in {
+            (job.period.start, job.period.end): job.period for job in jobs if job.kind == Digest.Kind.LEADERSHIP
+        }.values():
+            result = kpis(
+                scope=Scope.organization(),
+                period=period,
+                user=reader,
+                breakdown_limit=5,
+                today=period.end + timedelta(days=1),
+            )
             org_kpis[period.start] = result
 
         return cls(
@@ -304,8 +355,12 @@ def _incident_sections(data: DigestData, job: Job, reader: User, team_id: int | 
     declared = [i for i in mine if _in(job.period, i.started_at)]
     resolved = sorted((i for i in mine if _in(job.period, i.resolved_at)), key=lambda i: (i.resolved_at, i.pk))
     return [
-        _listed("declared", "Incidents declared", declared, lambda i: row(i, "started_at"), "No incidents were declared."),
-        _listed("resolved", "Incidents resolved", resolved, lambda i: row(i, "resolved_at"), "No incidents were resolved."),
+        _listed(
+            "declared", "Incidents declared", declared, lambda i: row(i, "started_at"), "No incidents were declared."
+        ),
+        _listed(
+            "resolved", "Incidents resolved", resolved, lambda i: row(i, "resolved_at"), "No incidents were resolved."
+        ),
     ]
 
 
@@ -328,7 +383,11 @@ def _followed_section(data: DigestData, job: Job, reader: User, exclude_team: in
 
 
 def _all_postmortems_section(data: DigestData, job: Job, reader: User) -> dict[str, Any]:
-    shown = [pm for pm in data.postmortems if _in(job.period, pm.published_at) and data.postmortem_vis.allows(reader.pk, pm.pk)]
+    shown = [
+        pm
+        for pm in data.postmortems
+        if _in(job.period, pm.published_at) and data.postmortem_vis.allows(reader.pk, pm.pk)
+    ]
 
     def row(pm: Postmortem) -> dict[str, str]:
         return _item(pm.incident.title, pm.get_absolute_url(), pm.incident.team.name)
@@ -353,7 +412,9 @@ def _overdue_section(data: DigestData, job: Job, reader: User, team_id: int | No
 
 def _reviews_section(data: DigestData, job: Job, team_ids: set[int] | None) -> dict[str, Any]:
     until = job.local_day + timedelta(days=UPCOMING_REVIEW_DAYS)
-    candidates = data.services_due if team_ids is None else [d for t in team_ids for d in data.services_due_of_team.get(t, [])]
+    candidates = (
+        data.services_due if team_ids is None else [d for t in team_ids for d in data.services_due_of_team.get(t, [])]
+    )
     shown = [due for due in candidates if due.next_due <= until]
 
     def row(due: selectors.ReviewDue) -> dict[str, str]:
@@ -401,7 +462,13 @@ def _team_kpis(row: Any) -> list[dict[str, str]]:
     return [
         _figure("Incidents", row.incidents, row.incidents_prev, u.get("incidents", "")),
         _figure("SEV1–2 incidents", row.severe, row.severe_prev, u.get("severe", "")),
-        _figure("Median time to resolve", row.resolve_median, row.resolve_median_prev, u.get("resolve_median", ""), "seconds"),
+        _figure(
+            "Median time to resolve",
+            row.resolve_median,
+            row.resolve_median_prev,
+            u.get("resolve_median", ""),
+            "seconds",
+        ),
         _figure("Action items closed", row.actions_closed, row.actions_closed_prev, u.get("actions_closed", "")),
         _figure("Action items overdue (now)", row.actions_overdue, None, u.get("actions_overdue", "")),
         _figure("Postmortems overdue (now)", row.postmortems_overdue, None, u.get("postmortems_overdue", "")),
@@ -441,18 +508,29 @@ def team_content(data: DigestData, job: Job, reader: User) -> tuple[str, dict[st
     key = (job.period.start, team.pk)
     if key not in data.team_figures:
         data.team_figures[key] = _team_kpis(data.team_rows.get(key))
-    return title, _content(job, title, sections, f"{team.name} this week against the week before", data.team_figures[key])
+    return title, _content(
+        job, title, sections, f"{team.name} this week against the week before", data.team_figures[key]
+    )
 
 
 def personal_content(data: DigestData, job: Job, reader: User) -> tuple[str, dict[str, Any]]:
     title = f"Your weekly digest, {_span(job)}"
-    unread = [_item(n.text, reverse("notifications:open", args=[n.pk]), f"{n.created_at:%a %-d %b}") for n in data.unread.get(reader.pk, [])]
+    unread = [
+        _item(n.text, reverse("notifications:open", args=[n.pk]), f"{n.created_at:%a %-d %b}")
+        for n in data.unread.get(reader.pk, [])
+    ]
     soon = job.local_day + timedelta(days=data.config.due_soon_days)
     mine = []
     for item in data.items_of_owner.get(reader.pk, []):
         if item.due_date <= soon and data.item_vis.allows(reader.pk, item.pk):
             state = "overdue, was due" if item.due_date < job.local_day else "due"
-            mine.append(_item(item.title, item.get_absolute_url(), f"{data.teams[item.team_id].name}, {state} {item.due_date:%-d %b}"))
+            mine.append(
+                _item(
+                    item.title,
+                    item.get_absolute_url(),
+                    f"{data.teams[item.team_id].name}, {state} {item.due_date:%-d %b}",
+                )
+            )
     roles = data.roles.get(reader.pk, {})
     admin = reader.is_org_admin
     signoffs = []
@@ -460,12 +538,16 @@ def personal_content(data: DigestData, job: Job, reader: User) -> tuple[str, dic
     waits = data.signoffs if leads_somewhere else []
     for wait in waits:
         as_lead = Decision.Role.LEAD.value in wait.missing and roles.get(wait.review.team_id) == TeamRole.LEAD
-        as_outside = Decision.Role.EXTERNAL.value in wait.missing and wait.review.team_id not in roles and (
-            admin or TeamRole.LEAD in roles.values()
+        as_outside = (
+            Decision.Role.EXTERNAL.value in wait.missing
+            and wait.review.team_id not in roles
+            and (admin or TeamRole.LEAD in roles.values())
         )
         if as_lead or as_outside:
             role = "as team lead" if as_lead else "as outside reviewer"
-            signoffs.append(_item(wait.review.title, wait.review.get_absolute_url(), f"{wait.review.team.name}, {role}"))
+            signoffs.append(
+                _item(wait.review.title, wait.review.get_absolute_url(), f"{wait.review.team.name}, {role}")
+            )
     sections = [
         _section("unread", "Unread notifications of the week", unread, "Nothing unread."),
         _section("actions", "Your action items due or overdue", mine, "None of your action items is due."),
@@ -480,7 +562,12 @@ def personal_content(data: DigestData, job: Job, reader: User) -> tuple[str, dic
                 _figure(f"{row.name}: incidents", row.incidents, row.incidents_prev, row.urls.get("incidents", ""))
             )
             figures.append(
-                _figure(f"{row.name}: action items overdue (now)", row.actions_overdue, None, row.urls.get("actions_overdue", ""))
+                _figure(
+                    f"{row.name}: action items overdue (now)",
+                    row.actions_overdue,
+                    None,
+                    row.urls.get("actions_overdue", ""),
+                )
             )
     return title, _content(job, title, sections, "Your teams this week against the week before", figures)
 
@@ -503,13 +590,24 @@ def leadership_content(data: DigestData, job: Job, reader: User) -> tuple[str, d
     return title, _content(job, title, sections, "The organization this week against the week before", figures)
 
 
-BUILDERS = {Digest.Kind.TEAM: team_content, Digest.Kind.PERSONAL: personal_content, Digest.Kind.LEADERSHIP: leadership_content}
+BUILDERS = {
+    Digest.Kind.TEAM: team_content,
+    Digest.Kind.PERSONAL: personal_content,
+    Digest.Kind.LEADERSHIP: leadership_content,
+}
 
 
 def build_digests(jobs: list[Job], *, skip: set[tuple[int, str, str]] = frozenset()) -> list[Digest]:  # type: ignore[assignment]
     """Unsaved digests for every reader of every job, except the (recipient, kind, period) in `skip`."""
     jobs = [
-        Job(j.kind, j.period_key, j.period, j.local_day, [u for u in j.readers if (u.pk, j.kind, j.period_key) not in skip], j.team)
+        Job(
+            j.kind,
+            j.period_key,
+            j.period,
+            j.local_day,
+            [u for u in j.readers if (u.pk, j.kind, j.period_key) not in skip],
+            j.team,
+        )
         for j in jobs
     ]
     jobs = [j for j in jobs if j.readers]
@@ -521,5 +619,14 @@ def build_digests(jobs: list[Job], *, skip: set[tuple[int, str, str]] = frozense
         build = BUILDERS[Digest.Kind(job.kind)]
         for reader in job.readers:
             title, content = build(data, job, reader)
-            out.append(Digest(recipient=reader, kind=job.kind, team=job.team, period=job.period_key, title=title[:200], content=content))
+            out.append(
+                Digest(
+                    recipient=reader,
+                    kind=job.kind,
+                    team=job.team,
+                    period=job.period_key,
+                    title=title[:200],
+                    content=content,
+                )
+            )
     return out

@@ -17,7 +17,7 @@ from audit.tracking import track
 from teams.models import validate_timezone
 from teams.permissions import AccessPolicy, Action, VisibleQuerySet
 
-WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"), (5, "Saturday"), (6, "Sunday")]  # fmt: skip
+WEEKDAYS = list(enumerate(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]))
 HOURS = [MinValueValidator(0), MaxValueValidator(23)]
 
 # Settings and schedules belong to no team: everyone signed in may read them, admins change them.

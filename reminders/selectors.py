@@ -150,10 +150,14 @@ def signoffs_waiting(*, team_ids: Iterable[int]) -> list[SignoffWait]:
     out = []
     for review in reviews:
         round_kind, have, started = signoff_round(decisions.get(review.pk, []))
-        need = {Decision.Role.LEAD.value} | ({Decision.Role.EXTERNAL.value} if external.get(review.system.tier) else set())
+        need = {Decision.Role.LEAD.value} | (
+            {Decision.Role.EXTERNAL.value} if external.get(review.system.tier) else set()
+        )
         missing = need - have
         if round_kind is not None and missing:
-            out.append(SignoffWait(review=review, since=started or review.requested_at or review.created_at, missing=missing))
+            out.append(
+                SignoffWait(review=review, since=started or review.requested_at or review.created_at, missing=missing)
+            )
     return out
 
 
@@ -167,7 +171,9 @@ def reviews_due(*, team_ids: Iterable[int], until: date) -> list[ReviewDue]:
     """Services in use of these teams whose next readiness review (last approval, or creation, plus the
     tier's interval: `reviews.selectors.service_cadence`) falls on or before `until`. Two queries."""
     intervals = tier_intervals()
-    approved = Q(reviews__status__in=[Review.Status.APPROVED, Review.Status.REOPENED], reviews__approved_at__isnull=False)
+    approved = Q(
+        reviews__status__in=[Review.Status.APPROVED, Review.Status.REOPENED], reviews__approved_at__isnull=False
+    )
     services = (
         System.objects.filter(in_use_q(), team_id__in=list(team_ids))
         .annotate(last_approved=Max("reviews__approved_at", filter=approved))

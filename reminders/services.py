@@ -80,7 +80,9 @@ def reminder_notices(
     grace = timedelta(days=config.lead_grace_days)
     notices: list[Notice] = []
 
-    for item in selectors.action_items_due(team_ids=team_ids, until=latest_today + timedelta(days=config.due_soon_days)):
+    for item in selectors.action_items_due(
+        team_ids=team_ids, until=latest_today + timedelta(days=config.due_soon_days)
+    ):
         today = clocks[item.team_id].today
         team_leads = leads.get(item.team_id, [])
         link = item.get_absolute_url()
@@ -91,7 +93,8 @@ def reminder_notices(
                 notices.append(_notice(Kind.ACTION_ITEM_DUE_SOON, who, item, text, link, f"due-soon:{item.due_date}"))
             continue
         late = (today - item.due_date).days
-        text = f"Action item “{item.title}” is overdue by {late} day{'s' if late != 1 else ''} (due {item.due_date:%-d %b %Y})."
+        span = f"{late} day{'s' if late != 1 else ''}"
+        text = f"Action item “{item.title}” is overdue by {span} (due {item.due_date:%-d %b %Y})."
         who = _ladder(item.owner, team_leads, escalate=today - item.due_date >= grace)
         notices.append(_notice(Kind.ACTION_ITEM_OVERDUE, who, item, text, link, f"overdue:{item.due_date}"))
 
@@ -104,7 +107,14 @@ def reminder_notices(
             postmortem.owner, leads.get(postmortem.incident.team_id, []), escalate=today - postmortem.due_date >= grace
         )
         notices.append(
-            _notice(Kind.POSTMORTEM_OVERDUE, who, postmortem, text, postmortem.get_absolute_url(), f"overdue:{postmortem.due_date}")
+            _notice(
+                Kind.POSTMORTEM_OVERDUE,
+                who,
+                postmortem,
+                text,
+                postmortem.get_absolute_url(),
+                f"overdue:{postmortem.due_date}",
+            )
         )
 
     days = config.acceptance_expiring_days
@@ -114,7 +124,9 @@ def reminder_notices(
         text = f"The accepted risk {acceptance.answer.question_id} on “{review.title}” expires on {expires:%-d %b %Y}."
         reminded_from = acceptance.expires_at - timedelta(days=days)
         who = _ladder(acceptance.accepted_by, leads.get(review.team_id, []), escalate=now - reminded_from >= grace)
-        notices.append(_notice(Kind.ACCEPTANCE_EXPIRING, who, acceptance, text, review.get_absolute_url(), f"expiring:{expires}"))
+        notices.append(
+            _notice(Kind.ACCEPTANCE_EXPIRING, who, acceptance, text, review.get_absolute_url(), f"expiring:{expires}")
+        )
 
     admins: list | None = None
     for wait in selectors.signoffs_waiting(team_ids=team_ids):
@@ -122,7 +134,16 @@ def reminder_notices(
         period = f"waiting:{wait.since:%Y-%m-%dT%H:%M:%S}"
         if Decision.Role.LEAD.value in wait.missing:
             text = f"“{review.title}” is waiting for the team lead's sign-off."
-            notices.append(_notice(Kind.SIGNOFF_REQUESTED, leads.get(review.team_id, []), review, text, review.get_absolute_url(), period))
+            notices.append(
+                _notice(
+                    Kind.SIGNOFF_REQUESTED,
+                    leads.get(review.team_id, []),
+                    review,
+                    text,
+                    review.get_absolute_url(),
+                    period,
+                )
+            )
         if Decision.Role.EXTERNAL.value in wait.missing and now - wait.since >= grace:
             admins = selectors.org_admins() if admins is None else admins
             text = f"“{review.title}” ({review.team}) is waiting for an outside sign-off."
@@ -134,9 +155,15 @@ def reminder_notices(
         if due.next_due > today + timedelta(days=config.due_soon_days):
             continue
         if due.next_due >= today:
-            text, period = f"{service} is due for its readiness review on {due.next_due:%-d %b %Y}.", f"due-soon:{due.next_due}"
+            text, period = (
+                f"{service} is due for its readiness review on {due.next_due:%-d %b %Y}.",
+                f"due-soon:{due.next_due}",
+            )
         else:
-            text, period = f"{service} is overdue for its readiness review (due {due.next_due:%-d %b %Y}).", f"overdue:{due.next_due}"
+            text, period = (
+                f"{service} is overdue for its readiness review (due {due.next_due:%-d %b %Y}).",
+                f"overdue:{due.next_due}",
+            )
         link = reverse("teams:service-detail", kwargs={"slug": service.slug})
         notices.append(_notice(Kind.REVIEW_DUE, leads.get(service.team_id, []), service, text, link, period))
     return notices
@@ -192,7 +219,9 @@ def run_digests(
         return DigestRun(digests=digests.build_digests(jobs, skip=existing), dry_run=True)
     built = digests.build_digests(jobs, skip=existing)
     with transaction.atomic():
-        Digest.objects.bulk_create([d for d in built if (d.recipient_id, d.kind, d.period) not in existing], ignore_conflicts=True)
+        Digest.objects.bulk_create(
+            [d for d in built if (d.recipient_id, d.kind, d.period) not in existing], ignore_conflicts=True
+        )
         keys = {(d.recipient_id, d.kind, d.period) for d in built}
         rows = {
             (d.recipient_id, d.kind, d.period): d

@@ -240,7 +240,9 @@ def visibility_for(model: type[models.Model], users: Iterable[User], pks: Iterab
             for pk, user_id in named.values_list("pk", policy.named_path):
                 out.restricted[pk].add(user_id)
     if policy.draft:
-        out.drafts = {pk: (set(), set()) for pk in manager.filter(policy.draft(), pk__in=ids).values_list("pk", flat=True)}
+        out.drafts = {
+            pk: (set(), set()) for pk in manager.filter(policy.draft(), pk__in=ids).values_list("pk", flat=True)
+        }
         if out.drafts:
             for path in policy.team_paths:
                 for pk, team_id in manager.filter(pk__in=out.drafts).values_list("pk", path):

@@ -52,7 +52,9 @@ def world(now, team, other_team, owner, teammate, outsider, dave, leader, admin_
         title="Checkout down", team=team, started_at=now - timedelta(days=3),
         resolved_at=now - timedelta(days=3) + timedelta(hours=2), status=Incident.Status.RESOLVED,
     )  # fmt: skip
-    d["i2"] = IncidentFactory(title="Card data exposure", team=team, restricted=True, started_at=now - timedelta(days=2))
+    d["i2"] = IncidentFactory(
+        title="Card data exposure", team=team, restricted=True, started_at=now - timedelta(days=2)
+    )
     d["i2"].access_list.add(dave)
     d["i3"] = IncidentFactory(title="Search slow", team=other_team, started_at=now - timedelta(days=4))
     d["i4"] = IncidentFactory(title="Old outage", team=team, started_at=now - timedelta(days=20))
@@ -62,10 +64,16 @@ def world(now, team, other_team, owner, teammate, outsider, dave, leader, admin_
     d["p1"] = _published(d["i3"], at=now - timedelta(days=1), tags=["database"])
     d["p5"] = _published(d["i5"], at=now - timedelta(days=1), tags=["database"])
     Follow.objects.create(user=teammate, kind="tag", value="database", label="database")
-    d["a1"] = ActionItemFactory(title="Add checkout alert", team=team, owner=teammate, due_date=today - timedelta(days=2), incident=d["i1"])
-    d["a2"] = ActionItemFactory(title="Rotate card keys", team=team, owner=teammate, due_date=today - timedelta(days=1), incident=d["i2"])
+    d["a1"] = ActionItemFactory(
+        title="Add checkout alert", team=team, owner=teammate, due_date=today - timedelta(days=2), incident=d["i1"]
+    )
+    d["a2"] = ActionItemFactory(
+        title="Rotate card keys", team=team, owner=teammate, due_date=today - timedelta(days=1), incident=d["i2"]
+    )
     d["a3"] = ActionItemFactory(title="Write runbook", team=team, owner=owner, due_date=today + timedelta(days=2))
-    d["a4"] = ActionItemFactory(title="Tune search cache", team=other_team, owner=outsider, due_date=today - timedelta(days=5))
+    d["a4"] = ActionItemFactory(
+        title="Tune search cache", team=other_team, owner=outsider, due_date=today - timedelta(days=5)
+    )
     d["service"] = SystemFactory(name="Checkout API", slug="checkout-api", team=team, tier=1)
     d["review"] = Review.objects.create(
         title="Checkout launch", system=d["service"], team=team, status=Review.Status.REQUESTED,

@@ -23,19 +23,41 @@ def _all():
 @pytest.fixture
 def due(world, now, team):
     """More due work on top of the data set: bob's postmortem of i1, a day late."""
-    world["pm"] = PostmortemFactory(incident=world["i1"], owner=world["a1"].owner, due_date=now.date() - timedelta(days=1))
+    world["pm"] = PostmortemFactory(
+        incident=world["i1"], owner=world["a1"].owner, due_date=now.date() - timedelta(days=1)
+    )
     return world
 
 
 def test_each_kind_reaches_the_owner_then_the_leads(due, now):
     result = run_reminder_sweep(now=now)
     assert _sent(result.notifications) == [
-        ("action_item_due_soon", "alice", f"Action item “Write runbook” is due on {(now.date() + timedelta(days=2)):%-d %b %Y}."),
+        (
+            "action_item_due_soon",
+            "alice",
+            f"Action item “Write runbook” is due on {(now.date() + timedelta(days=2)):%-d %b %Y}.",
+        ),
         # a1 is two days overdue: the grace period (2 days) is over, so the lead hears too.
-        ("action_item_overdue", "alice", f"Action item “Add checkout alert” is overdue by 2 days (due {(now.date() - timedelta(days=2)):%-d %b %Y})."),
-        ("action_item_overdue", "bob", f"Action item “Add checkout alert” is overdue by 2 days (due {(now.date() - timedelta(days=2)):%-d %b %Y})."),
-        ("action_item_overdue", "charlie", f"Action item “Tune search cache” is overdue by 5 days (due {(now.date() - timedelta(days=5)):%-d %b %Y})."),
-        ("postmortem_overdue", "bob", f"The postmortem of “Checkout down” was due on {(now.date() - timedelta(days=1)):%-d %b %Y}."),
+        (
+            "action_item_overdue",
+            "alice",
+            f"Action item “Add checkout alert” is overdue by 2 days (due {now.date() - timedelta(days=2):%-d %b %Y}).",
+        ),
+        (
+            "action_item_overdue",
+            "bob",
+            f"Action item “Add checkout alert” is overdue by 2 days (due {now.date() - timedelta(days=2):%-d %b %Y}).",
+        ),
+        (
+            "action_item_overdue",
+            "charlie",
+            f"Action item “Tune search cache” is overdue by 5 days (due {(now.date() - timedelta(days=5)):%-d %b %Y}).",
+        ),
+        (
+            "postmortem_overdue",
+            "bob",
+            f"The postmortem of “Checkout down” was due on {(now.date() - timedelta(days=1)):%-d %b %Y}.",
+        ),
         ("signoff_requested", "alice", "“Checkout launch” is waiting for the team lead's sign-off."),
     ]
     # a2 belongs to the restricted incident: bob owns it but may not read it, alice leads but is not named.

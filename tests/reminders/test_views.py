@@ -74,7 +74,12 @@ def test_admin_edits_the_escalation_ladder(client_as, admin_user):
     }  # fmt: skip
     assert client.post(url, form).status_code == 302
     row = ReminderSettings.current()
-    assert (row.due_soon_days, row.lead_grace_days, row.digest_weekday, row.digest_timezone) == (5, 1, 2, "Europe/Berlin")
+    assert (row.due_soon_days, row.lead_grace_days, row.digest_weekday, row.digest_timezone) == (
+        5,
+        1,
+        2,
+        "Europe/Berlin",
+    )
     bad = client.post(url, {**form, "due_soon_days": "0", "digest_timezone": "Mars/Olympus"})
     assert bad.status_code == 200
     assert "is not a known time zone" in bad.content.decode()

@@ -38,8 +38,21 @@ def two_workers(django_db_setup, django_db_blocker):
     procs = [
         subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "opsx", "worker", "--pool=solo", "-Q", queue,
-                "-n", f"{queue}@%h", "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "opsx",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "-n",
+                f"{queue}@%h",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
             ],  # fmt: skip
             cwd=ROOT,
             env=env,

@@ -27,7 +27,9 @@ class Command(AuditedCommand):
                 raise CommandError(f"Unknown team: {', '.join(unknown)}")
             if kind == Digest.Kind.LEADERSHIP:
                 raise CommandError("The leadership digest covers every team; leave out --team.")
-        result = run_digests(now=timezone.now(), kinds={kind} if kind else None, teams=teams, only_due=False, dry_run=dry_run)
+        result = run_digests(
+            now=timezone.now(), kinds={kind} if kind else None, teams=teams, only_due=False, dry_run=dry_run
+        )
         for digest in result.digests:
             sections = ", ".join(f"{s['key']} {len(s['items']) + s['more']}" for s in digest.content["sections"])
             self.stdout.write(f"{digest.kind:<10} {digest.recipient.username:<20} {digest.period:<24} {sections}")
