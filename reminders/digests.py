@@ -104,8 +104,13 @@ def plan_jobs(*, now: datetime, kinds: set[str], teams: list[Team] | None = None
 # --- loading ----------------------------------------------------------------------------------
 
 
-def _item(text: str, url: str, meta: str = "") -> dict[str, str]:
-    return {"text": text, "url": url, "meta": meta}
+def _item(text: str, url: str, meta: str = "", of: Any = None) -> dict[str, str]:
+    """A listed row; `of` (the record it names) is kept as "app.model:pk" so that the page can check
+    again, when it is shown, that the reader may still read it."""
+    row = {"text": text, "url": url, "meta": meta}
+    if of is not None:
+        row["ref"] = f"{of._meta.label_lower}:{of.pk}"
+    return row
 
 
 @dataclass
@@ -349,7 +354,7 @@ def _incident_sections(data: DigestData, job: Job, reader: User, team_id: int | 
         when = getattr(i, field)
         return data.memo(
             ("incident", field, i.pk),
-            lambda: _item(f"{i.severity.name} {i.title}", i.get_absolute_url(), f"{i.team.name}, {when:%a %-d %b}"),
+            lambda: _item(f"{i.severity.name} {i.title}", i.get_absolute_url(), f"{i.team.name}, {when:%a %-d %b}", i),
         )
 
     declared = [i for i in mine if _in(job.period, i.started_at)]
@@ -377,7 +382,7 @@ def _followed_section(data: DigestData, job: Job, reader: User, exclude_team: in
 
     def row(pm: Postmortem) -> dict[str, str]:
         why = ", ".join(sorted(value for _kind, value in data.postmortem_keys[pm.pk] & follows))
-        return _item(pm.incident.title, pm.get_absolute_url(), f"{pm.incident.team.name}; you follow {why}")
+        return _item(pm.incident.title, pm.get_absolute_url(), f"{pm.incident.team.name}; you follow {why}", pm)
 
     return _listed("followed", "Postmortems you follow, published by other teams", shown, row, "None this week.")
 
@@ -390,7 +395,7 @@ def _all_postmortems_section(data: DigestData, job: Job, reader: User) -> dict[s
     ]
 
     def row(pm: Postmortem) -> dict[str, str]:
-        return _item(pm.incident.title, pm.get_absolute_url(), pm.incident.team.name)
+        return _item(pm.incident.title, pm.get_absolute_url(), pm.incident.team.name, pm)
 
     return _listed("published", "Postmortems published", shown, row, "No postmortems were published.")
 
@@ -403,7 +408,7 @@ def _overdue_section(data: DigestData, job: Job, reader: User, team_id: int | No
         def build() -> dict[str, str]:
             owner = item.owner.display_name if item.owner else "no owner"
             team = "" if team_id is not None else f"{data.teams[item.team_id].name}, "
-            return _item(item.title, item.get_absolute_url(), f"{team}{owner}, due {item.due_date:%-d %b}")
+            return _item(item.title, item.get_absolute_url(), f"{team}{owner}, due {item.due_date:%-d %b}", item)
 
         return data.memo(("overdue", team_id is None, item.pk), build)
 
@@ -513,10 +518,15 @@ def team_content(data: DigestData, job: Job, reader: User) -> tuple[str, dict[st
     )
 
 
+def _subject_of(notification: Notification) -> Any:
+    model = ContentType.objects.get_for_id(notification.subject_type_id).model_class()
+    return model(pk=notification.subject_id) if model is not None else None
+
+
 def personal_content(data: DigestData, job: Job, reader: User) -> tuple[str, dict[str, Any]]:
     title = f"Your weekly digest, {_span(job)}"
     unread = [
-        _item(n.text, reverse("notifications:open", args=[n.pk]), f"{n.created_at:%a %-d %b}")
+        _item(n.text, reverse("notifications:open", args=[n.pk]), f"{n.created_at:%a %-d %b}", _subject_of(n))
         for n in data.unread.get(reader.pk, [])
     ]
     soon = job.local_day + timedelta(days=data.config.due_soon_days)
@@ -529,6 +539,7 @@ def personal_content(data: DigestData, job: Job, reader: User) -> tuple[str, dic
                     item.title,
                     item.get_absolute_url(),
                     f"{data.teams[item.team_id].name}, {state} {item.due_date:%-d %b}",
+                    item,
                 )
             )
     roles = data.roles.get(reader.pk, {})

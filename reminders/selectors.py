@@ -205,3 +205,35 @@ def digest_get_for(*, user: User, pk: int) -> Any:
     from django.shortcuts import get_object_or_404
 
     return get_object_or_404(digest_list(user=user), pk=pk)
+
+
+def digest_content_for(*, digest: Any, user: User) -> dict[str, Any]:
+    """The digest's content as `user` may read it now: a listed record that has since become
+    unreadable to them (an incident restricted after the digest was built) is shown without its
+    name or link. One check per kind of record listed, for all its rows at once."""
+    import copy
+
+    from django.apps import apps
+
+    from teams.permissions import visibility_for
+
+    content = copy.deepcopy(digest.content)
+    wanted: dict[str, set[int]] = {}
+    for section in content.get("sections", []):
+        for item in section.get("items", []):
+            label, _, pk = item.get("ref", "").partition(":")
+            if label and pk.isdigit():
+                wanted.setdefault(label, set()).add(int(pk))
+    readable = {}
+    for label, pks in wanted.items():
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            continue
+        readable[label] = visibility_for(model, [user], pks)
+    for section in content.get("sections", []):
+        for item in section.get("items", []):
+            label, _, pk = item.get("ref", "").partition(":")
+            if label and not (label in readable and readable[label].allows(user.pk, int(pk))):
+                item.update(text="This is no longer shared with you.", url="", meta="", hidden=True)
+    return content

@@ -18,4 +18,5 @@ def digest_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def digest_detail(request: HttpRequest, pk: int) -> HttpResponse:
     digest = selectors.digest_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
-    return render(request, "reminders/digest_detail.html", {"digest": digest, "content": digest.content})
+    content = selectors.digest_content_for(digest=digest, user=request.user)  # type: ignore[arg-type]
+    return render(request, "reminders/digest_detail.html", {"digest": digest, "content": content})

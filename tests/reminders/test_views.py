@@ -22,6 +22,18 @@ def test_recipient_reads_the_digest_page_and_list(client_as, teammate, bobs):
     assert bobs.title in listing.content.decode()
 
 
+def test_a_record_restricted_after_the_digest_is_no_longer_shown(client_as, teammate, bobs, world):
+    from incidents.models import Incident
+
+    team_digest = Digest.objects.get(kind="team", recipient=teammate)
+    assert "Checkout down" in client_as(teammate).get(f"/digests/{team_digest.pk}/").content.decode()
+    Incident.objects.filter(pk=world["i1"].pk).update(restricted=True)
+    body = client_as(teammate).get(f"/digests/{team_digest.pk}/").content.decode()
+    assert "Checkout down" not in body and "This is no longer shared with you." in body
+    assert "Add checkout alert" not in body  # its action item is restricted with it
+    assert f"/incidents/{world['i1'].pk}/" not in body
+
+
 @pytest.mark.parametrize("who", ["owner", "outsider", "admin_user", "leader"])
 def test_nobody_else_reads_it(client_as, bobs, who, request):
     user = request.getfixturevalue(who)
