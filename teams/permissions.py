@@ -215,10 +215,11 @@ def visibility_for(model: type[models.Model], users: Iterable[User], pks: Iterab
     """Which of `pks` each of `users` may read, for many readers at once.
 
     The same rule as `visible_q`, decided in a fixed number of queries whatever the number of readers
-    and rows (at most five: the restricted rows, the drafts, the people named on them, the drafts'
-    teams, the readers' memberships), so a digest or a reminder sweep for a thousand teams does not
-    ask once per reader. Models with neither restriction nor drafts cost no query. Readers who are
-    not signed in (inactive) may read nothing.
+    and rows: one for the restricted rows with the people named on them, one per team path for the
+    drafts with their teams, and, when there are drafts, one for their named readers and one for the
+    readers' memberships. A digest or a reminder sweep for a thousand teams does not ask once per
+    reader. Models with neither restriction nor drafts cost no query. Readers who are not signed in
+    (inactive) may read nothing.
     """
     readers = [u for u in users if is_signed_in(u)]
     ids = set(pks)
@@ -233,21 +234,25 @@ def visibility_for(model: type[models.Model], users: Iterable[User], pks: Iterab
     if not user_ids:
         return out
     if policy.restricted_field:
-        restricted = list(manager.filter(pk__in=ids, **{policy.restricted_field: True}).values_list("pk", flat=True))
-        out.restricted = {pk: set() for pk in restricted}
-        if restricted and policy.named_path:
-            named = manager.filter(pk__in=restricted, **{f"{policy.named_path}__in": user_ids})
-            for pk, user_id in named.values_list("pk", policy.named_path):
-                out.restricted[pk].add(user_id)
+        # One query for the restricted rows and everyone named on them (a row without anyone named
+        # comes back once with None), whether or not any row is restricted.
+        restricted = manager.filter(pk__in=ids, **{policy.restricted_field: True})
+        wanted = set(user_ids)
+        if policy.named_path:
+            for pk, user_id in restricted.values_list("pk", policy.named_path):
+                named = out.restricted.setdefault(pk, set())
+                if user_id in wanted:
+                    named.add(user_id)
+        else:
+            out.restricted = {pk: set() for pk in restricted.values_list("pk", flat=True)}
     if policy.draft:
-        out.drafts = {
-            pk: (set(), set()) for pk in manager.filter(policy.draft(), pk__in=ids).values_list("pk", flat=True)
-        }
+        # The drafts with their teams (one query per team path; a draft without a team comes back with None).
+        for path in policy.team_paths:
+            for pk, team_id in manager.filter(policy.draft(), pk__in=ids).values_list("pk", path):
+                teams = out.drafts.setdefault(pk, (set(), set()))[0]
+                if team_id is not None:
+                    teams.add(team_id)
         if out.drafts:
-            for path in policy.team_paths:
-                for pk, team_id in manager.filter(pk__in=out.drafts).values_list("pk", path):
-                    if team_id is not None:
-                        out.drafts[pk][0].add(team_id)
             if policy.draft_readers_path:
                 named = manager.filter(pk__in=out.drafts, **{f"{policy.draft_readers_path}__in": user_ids})
                 for pk, user_id in named.values_list("pk", policy.draft_readers_path):
