@@ -74,7 +74,7 @@ def plan_jobs(*, now: datetime, kinds: set[str], teams: list[Team] | None = None
     if Digest.Kind.TEAM in kinds:
         for team_id, clock in clocks.items():
             schedule = clock.schedule
-            if not schedule.digest_enabled and only_due:
+            if not schedule.digest_enabled:
                 continue
             if only_due and not is_due(clock.local, schedule.digest_weekday, schedule.digest_hour):
                 continue
