@@ -89,7 +89,7 @@ def _measure(now) -> tuple[float, int, int]:  # type: ignore[no-untyped-def]
     from reminders.models import ReminderSettings
 
     ContentType.objects.get_for_models(*apps.get_models())  # per-process caches, as in a long-running worker
-    ReminderSettings.current()  # created on first use
+    ReminderSettings.current()
     with CaptureQueriesContext(connection) as ctx:
         result = _build(now)
     queries = len(ctx.captured_queries)

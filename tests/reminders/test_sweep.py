@@ -121,6 +121,7 @@ def test_dry_run_lists_what_would_be_sent_and_writes_nothing(due, now):
     planned = run_reminder_sweep(now=now, dry_run=True)
     assert planned.count == 6
     assert not Notification.objects.filter(period__gt="").exists()
+    assert not ReminderSettings.objects.exists()  # reading the defaults writes no settings row either
     run_reminder_sweep(now=now)
     assert run_reminder_sweep(now=now, dry_run=True).count == 0
 

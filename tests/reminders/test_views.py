@@ -77,7 +77,7 @@ def test_admin_edits_the_escalation_ladder(client_as, admin_user):
 
     admin_user.is_staff = admin_user.is_superuser = True
     admin_user.save()
-    ReminderSettings.current()
+    ReminderSettings.objects.create(pk=1)
     client = client_as(admin_user)
     url = "/admin/reminders/remindersettings/1/change/"
     form = {
