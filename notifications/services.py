@@ -10,6 +10,7 @@ import logging
 import random
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -41,6 +42,19 @@ logger = logging.getLogger(__name__)
 TEXT_LENGTH = Notification._meta.get_field("text").max_length or 500
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell some people about (for `notify_many`)."""
+
+    kind: str
+    recipients: tuple[User | None, ...]
+    subject: models.Model
+    text: str
+    link: str
+    period: str = ""
+    severity: int | None = None  # an incident's level: people who asked only for worse ones are skipped
+
+
 @transaction.atomic
 def notify(
     *,
@@ -65,54 +79,136 @@ def notify(
     Besides the in-app rows it writes the outbox (`Delivery`, one per email or chat channel chosen)
     in the same transaction, and enqueues the sends after commit; see `delivery_send`.
     """
-    kind = Notification.Kind(kind)
-    subject_type = ContentType.objects.get_for_model(subject)
-    text = Truncator(text).chars(TEXT_LENGTH)
-    users: list[User] = []
-    seen: set[int] = set()
-    for user in recipients:
-        if user is None or user.pk in seen or (actor is not None and user.pk == actor.pk):
-            continue
-        seen.add(user.pk)
-        if user.is_active:
-            users.append(user)
-    if not users:
-        return []
-    team_ids = permissions.owning_team_ids(subject)
-    teams = {c.team_id: c for c in TeamChannel.objects.filter(team_id__in=team_ids)} if team_ids else {}
-    if any(c.paused for c in teams.values()):
-        return []
-    prefs = preferences_of([u.pk for u in users], kind)
-    people = {c.user_id: c for c in PersonChannel.objects.filter(user__in=users)}
-    rows = []
-    for user in users:
-        pref = prefs[user.pk]
-        if pref.channel == Channel.OFF or (user.pk in people and people[user.pk].paused):
-            continue
-        if severity is not None and severity > pref.max_severity:
-            continue
-        if not permissions.can_view(user, subject):
-            continue
-        row = Notification(
-            recipient=user,
-            kind=kind,
-            subject_type=subject_type,
-            subject_id=subject.pk,
-            text=text,
-            link=link,
-            period=period,
-        )
-        row.full_clean(exclude=["recipient", "subject_type"], validate_constraints=False)
-        rows.append(row)
-    created = _claim(rows) if period else Notification.objects.bulk_create(rows)
-    _write_outbox(created, subject, prefs, people, teams)
+    notice = Notice(
+        kind=kind,
+        recipients=tuple(recipients),
+        subject=subject,
+        text=text,
+        link=link,
+        period=period,
+        severity=severity,
+    )
+    return notify_many(notices=[notice], actor=actor)
+
+
+@transaction.atomic
+def notify_many(*, notices: Iterable[Notice], actor: User | None) -> list[Notification]:
+    """`notify()` for many subjects at once, in a fixed number of queries whatever their number.
+
+    Reminder sweeps and digests call this once per run: visibility is decided for every recipient
+    and subject together (`teams.permissions.visibility_for`), preferences, channels and pauses are
+    read once, plain notices go in one bulk INSERT and the ones with a period in one claiming INSERT,
+    and the outbox in one more.
+    """
+    plan = _plan(list(notices), actor)
+    plain = [row for row in plan.rows if not row.period]
+    claimed = [row for row in plan.rows if row.period]
+    created = (Notification.objects.bulk_create(plain) if plain else []) + _claim(claimed)
+    _write_outbox(created, plan)
     return created
+
+
+def notification_plan(*, notices: Iterable[Notice], actor: User | None) -> list[Notification]:
+    """The unsaved notifications `notify_many` would write (before claims): one per recipient who may
+    read the subject and wants the kind, without the actor, inactive or paused people, repeats and
+    subjects of a paused team. Dry runs print these."""
+    return _plan(list(notices), actor).rows
+
+
+@dataclass
+class _Plan:
+    rows: list[Notification]
+    prefs: dict[tuple[int, str], Preference]
+    people: dict[int, PersonChannel]
+    teams: dict[tuple[int, int], list[TeamChannel]]  # (subject type, subject) -> its teams' channels
+    subjects: dict[tuple[int, int], models.Model]
+
+
+def _plan(notices: list[Notice], actor: User | None) -> _Plan:
+    wanted: dict[type[models.Model], set[int]] = {}
+    people: dict[int, User] = {}
+    for notice in notices:
+        wanted.setdefault(type(notice.subject), set()).add(notice.subject.pk)
+        for user in notice.recipients:
+            if user is not None and user.is_active and (actor is None or user.pk != actor.pk):
+                people[user.pk] = user
+    if not people:
+        return _Plan([], {}, {}, {}, {})
+    visible = {model: permissions.visibility_for(model, people.values(), pks) for model, pks in wanted.items()}
+    prefs = preferences_for(list(people), {notice.kind for notice in notices})
+    channels_of = {c.user_id: c for c in PersonChannel.objects.filter(user_id__in=list(people))}
+    subjects = {(_type_id(n.subject), n.subject.pk): n.subject for n in notices}
+    teams = _team_channels(wanted)
+    seen: set[tuple[int, str, int, int, str]] = set()
+    rows = []
+    for notice in notices:
+        kind = Notification.Kind(notice.kind)
+        subject_type_id = _type_id(notice.subject)
+        if any(c.paused for c in teams.get((subject_type_id, notice.subject.pk), ())):
+            continue
+        text = Truncator(notice.text).chars(TEXT_LENGTH)
+        readable = visible[type(notice.subject)]
+        for user in notice.recipients:
+            if user is None or user.pk not in people:
+                continue
+            key = (user.pk, kind.value, subject_type_id, notice.subject.pk, notice.period)
+            if key in seen or not readable.allows(user.pk, notice.subject.pk):
+                continue
+            pref = prefs[(user.pk, kind.value)]
+            if pref.channel == Channel.OFF or (user.pk in channels_of and channels_of[user.pk].paused):
+                continue
+            if notice.severity is not None and notice.severity > pref.max_severity:
+                continue
+            seen.add(key)
+            row = Notification(
+                recipient=user,
+                kind=kind.value,
+                subject_type_id=subject_type_id,
+                subject_id=notice.subject.pk,
+                text=text,
+                link=notice.link,
+                period=notice.period,
+            )
+            row.full_clean(exclude=["recipient", "subject_type"], validate_constraints=False)
+            rows.append(row)
+    return _Plan(rows, prefs, channels_of, teams, subjects)
+
+
+def _type_id(subject: models.Model) -> int:
+    return ContentType.objects.get_for_model(subject).pk  # cached after the first lookup
+
+
+def _team_channels(wanted: dict[type[models.Model], set[int]]) -> dict[tuple[int, int], list[TeamChannel]]:
+    """The channel settings of each subject's owning teams: one query per model and team path, and
+    one for the channels (not one per subject)."""
+    owners: dict[tuple[int, int], set[int]] = {}
+    for model, pks in wanted.items():
+        type_id = ContentType.objects.get_for_model(model).pk
+        for path in model.access.team_paths:  # type: ignore[attr-defined]
+            if path == "id":
+                pairs = [(pk, pk) for pk in pks]
+            else:
+                pairs = model._default_manager.filter(pk__in=pks).values_list("pk", path)
+            for pk, team_id in pairs:
+                if team_id is not None:
+                    owners.setdefault((type_id, pk), set()).add(team_id)
+    team_ids = set().union(*owners.values()) if owners else set()
+    if not team_ids:
+        return {}
+    by_team = {c.team_id: c for c in TeamChannel.objects.filter(team_id__in=team_ids)}
+    return {key: [by_team[t] for t in sorted(ids) if t in by_team] for key, ids in owners.items()}
+
+
+def preferences_for(user_ids: list[int], kinds: Iterable[str]) -> dict[tuple[int, str], Preference]:
+    """Each person's preference for each kind (stored, or the default): one query."""
+    kinds = {Notification.Kind(kind).value for kind in kinds}
+    stored = {(p.user_id, p.kind): p for p in Preference.objects.filter(user_id__in=user_ids, kind__in=kinds)}
+    return {(pk, kind): stored.get((pk, kind)) or Preference.default(pk, kind) for pk in user_ids for kind in kinds}
 
 
 def preferences_of(user_ids: list[int], kind: str) -> dict[int, Preference]:
     """Each person's preference for `kind` (stored, or the default): one query."""
-    stored = {p.user_id: p for p in Preference.objects.filter(user_id__in=user_ids, kind=kind)}
-    return {pk: stored.get(pk) or Preference.default(pk, kind) for pk in user_ids}
+    return {pk: pref for (pk, _), pref in preferences_for(user_ids, [kind]).items()}
 
 
 def _is_restricted(subject: models.Model) -> bool:
@@ -122,13 +218,7 @@ def _is_restricted(subject: models.Model) -> bool:
     return type(subject)._default_manager.filter(pk=subject.pk, **{policy.restricted_field: True}).exists()
 
 
-def _write_outbox(
-    created: list[Notification],
-    subject: models.Model,
-    prefs: dict[int, Preference],
-    people: dict[int, PersonChannel],
-    teams: dict[int, TeamChannel],
-) -> None:
+def _write_outbox(created: list[Notification], plan: _Plan) -> None:
     """One Delivery per notification whose recipient chose email or chat (one bulk INSERT).
 
     Chat goes to the recipient's own webhook, else to the subject's team webhook, once per team per
@@ -136,31 +226,34 @@ def _write_outbox(
     subject: a team channel's readers are not the incident's access list.
     """
     deliveries = []
-    team_posted: set[int] = set()
-    restricted: bool | None = None
+    team_posted: set[tuple[str, int, int, int]] = set()
+    restricted: dict[tuple[int, int], bool] = {}
     for row in created:
-        pref = prefs[row.recipient_id]
+        pref = plan.prefs[(row.recipient_id, row.kind)]
+        if pref.channel == Channel.IN_APP:
+            continue
         delivery = Delivery(
             notification=row, channel=pref.channel, created_at=row.created_at, enqueued_at=row.created_at
         )
-        if pref.channel == Channel.IN_APP:
-            continue
         if pref.bundled:
             _suppress(delivery, "digest")
         elif pref.channel == Channel.CHAT:
-            own = people.get(row.recipient_id)
+            own = plan.people.get(row.recipient_id)
             if own is None or not own.webhook_url:
-                if restricted is None:
-                    restricted = _is_restricted(subject)
-                team = next((c for c in teams.values() if c.webhook_url), None)
-                if team is None or restricted:
+                subject_key = (row.subject_type_id, row.subject_id)
+                team = next((c for c in plan.teams.get(subject_key, ()) if c.webhook_url), None)
+                if team is not None and subject_key not in restricted:
+                    restricted[subject_key] = _is_restricted(plan.subjects[subject_key])
+                if team is None or restricted[subject_key]:
                     _suppress(delivery, "restricted" if team is not None else "no webhook")
-                elif team.team_id in team_posted:
+                elif (row.kind, *subject_key, team.team_id) in team_posted:
                     continue
                 else:
                     delivery.team_id = team.team_id
-                    team_posted.add(team.team_id)
+                    team_posted.add((row.kind, *subject_key, team.team_id))
         deliveries.append(delivery)
+    if not deliveries:
+        return
     Delivery.objects.bulk_create(deliveries)
     pending = [d.pk for d in deliveries if d.status == Delivery.Status.PENDING]
     if pending:
@@ -181,6 +274,24 @@ def enqueue(delivery_ids: Iterable[int]) -> int:
         delivery_send_task.delay(pk)
         count += 1
     return count
+
+
+def claimed_keys(rows: Iterable[Notification]) -> set[tuple[int, str, int, int, str]]:
+    """The (recipient, kind, subject type, subject, period) keys among `rows` that are already claimed
+    (one query); a dry run leaves these out of what it would send."""
+    rows = [row for row in rows if row.period]
+    if not rows:
+        return set()
+    q = models.Q(pk__in=[])
+    for subject_type_id in {row.subject_type_id for row in rows}:
+        q |= models.Q(
+            subject_type_id=subject_type_id,
+            subject_id__in={row.subject_id for row in rows if row.subject_type_id == subject_type_id},
+        )
+    existing = Notification.objects.filter(
+        q, kind__in={row.kind for row in rows}, period__in={row.period for row in rows}
+    ).values_list("recipient_id", "kind", "subject_type_id", "subject_id", "period")
+    return set(existing)
 
 
 def _claim(rows: list[Notification]) -> list[Notification]:
@@ -204,15 +315,16 @@ def _claim(rows: list[Notification]) -> list[Notification]:
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders} "  # noqa: S608
         "ON CONFLICT (recipient_id, kind, subject_type_id, subject_id, period) WHERE NOT (period = '') DO NOTHING "
-        "RETURNING id, recipient_id"
+        "RETURNING id, recipient_id, kind, subject_type_id, subject_id, period"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        inserted = dict((recipient, pk) for pk, recipient in cursor.fetchall())
+        inserted = {tuple(key): pk for pk, *key in cursor.fetchall()}
     claimed = []
     for row in rows:
-        if row.recipient_id in inserted:
-            row.pk = inserted[row.recipient_id]
+        key = (row.recipient_id, row.kind, row.subject_type_id, row.subject_id, row.period)
+        if key in inserted:
+            row.pk = inserted[key]
             row._state.adding = False
             claimed.append(row)
     return claimed

@@ -31,6 +31,17 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    # Hourly: reminders and digests follow each team's local hours, so they are checked every hour.
+    "send-reminders": {
+        "task": "reminders.tasks.send_reminders",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 50 * 60},
+    },
+    "send-digests": {
+        "task": "reminders.tasks.send_digests",
+        "schedule": crontab(minute=10),
+        "options": {"expires": 50 * 60},
+    },
     "purge-idempotency-keys": {
         "task": "incidents.tasks.purge_idempotency_keys",
         "schedule": crontab(minute=17, hour=3),

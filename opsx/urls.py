@@ -51,6 +51,7 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("", include("learning.urls")),
     path("", include("notifications.urls")),
+    path("", include("reminders.urls")),
     path("", include("dashboards.urls")),
     path("", include("audit.urls")),
 ]

@@ -8,6 +8,7 @@ The lens content comes from the in-memory cache in `reviews.lens_cache`.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -586,19 +587,28 @@ def current_signoff_roles(review: Review) -> set[str]:
     approved it; a withdrawn request has none; and an approval that reads as reopened (its accepted risk
     lapsed) has none even before the sweep records the reopening, since it needs signing off again.
     """
-    rows = list(review.decisions.order_by("id").values_list("kind", "role"))
-    have: set[str] = set()
-    round_kind = None
-    for kind, role in rows:
-        if kind in Decision.ROUND_STARTS:
-            round_kind, have = kind, set()
-        elif kind == Decision.Kind.WITHDRAWN:
-            round_kind, have = None, set()
-        elif kind == Decision.Kind.SIGNED_OFF and round_kind is not None:
-            have.add(role)
+    rows = list(review.decisions.order_by("id").values_list("kind", "role", "created_at"))
+    round_kind, have, _started = signoff_round(rows)
     if review.launch_status == Review.Status.REOPENED and round_kind != Decision.Kind.REOPENED:
         return set()
     return have
+
+
+def signoff_round(rows: Iterable[tuple[str, str, Any]]) -> tuple[str | None, set[str], Any]:
+    """(kind that started the current round or None, roles signed off in it, when it started) from a
+    review's decisions (kind, role, created_at) in order; the one reading of rounds, for one review
+    or, in the reminder sweep, for many loaded at once."""
+    have: set[str] = set()
+    round_kind = None
+    started = None
+    for kind, role, created_at in rows:
+        if kind in Decision.ROUND_STARTS:
+            round_kind, have, started = kind, set(), created_at
+        elif kind == Decision.Kind.WITHDRAWN:
+            round_kind, have, started = None, set(), None
+        elif kind == Decision.Kind.SIGNED_OFF and round_kind is not None:
+            have.add(role)
+    return round_kind, have, started
 
 
 @dataclass

@@ -178,6 +178,91 @@ def visible_q(model: type[models.Model], user: User | AnonymousUser | None) -> Q
     return q
 
 
+@dataclass
+class Visibility:
+    """Who among many readers may read which of many rows of one model (from `visibility_for`).
+
+    Kept as the facts rather than a set per reader, so that checking a thousand readers against ten
+    thousand rows costs memory for the rows, not for every pair.
+    """
+
+    ids: set[int]
+    admins: set[int] = field(default_factory=set)
+    leadership: set[int] = field(default_factory=set)
+    restricted: dict[int, set[int]] = field(default_factory=dict)  # row -> the readers named on it
+    drafts: dict[int, tuple[set[int], set[int]]] = field(default_factory=dict)  # row -> (teams, named readers)
+    teams_of: dict[int, set[int]] = field(default_factory=dict)  # reader -> team ids
+
+    def allows(self, user_id: int, pk: int) -> bool:
+        if pk not in self.ids:
+            return False
+        if user_id in self.admins:
+            return True
+        named = self.restricted.get(pk)
+        if named is not None and user_id not in named:
+            return False
+        draft = self.drafts.get(pk)
+        if draft is not None and user_id not in self.leadership:
+            team_ids, readers = draft
+            return user_id in readers or bool(team_ids & self.teams_of.get(user_id, set()))
+        return True
+
+    def readable(self, user_id: int, pks: Iterable[int]) -> list[int]:
+        return [pk for pk in pks if self.allows(user_id, pk)]
+
+
+def visibility_for(model: type[models.Model], users: Iterable[User], pks: Iterable[int]) -> Visibility:
+    """Which of `pks` each of `users` may read, for many readers at once.
+
+    The same rule as `visible_q`, decided in a fixed number of queries whatever the number of readers
+    and rows: one for the restricted rows with the people named on them, one per team path for the
+    drafts with their teams, and, when there are drafts, one for their named readers and one for the
+    readers' memberships. A digest or a reminder sweep for a thousand teams does not ask once per
+    reader. Models with neither restriction nor drafts cost no query. Readers who are not signed in
+    (inactive) may read nothing.
+    """
+    readers = [u for u in users if is_signed_in(u)]
+    ids = set(pks)
+    out = Visibility(ids=ids if readers else set())
+    if not readers or not ids:
+        return out
+    out.admins = {u.pk for u in readers if is_admin(u)}
+    out.leadership = {u.pk for u in readers if is_leadership(u)}
+    policy = _policy(model)
+    manager = model._default_manager
+    user_ids = [u.pk for u in readers if u.pk not in out.admins]
+    if not user_ids:
+        return out
+    if policy.restricted_field:
+        # One query for the restricted rows and everyone named on them (a row without anyone named
+        # comes back once with None), whether or not any row is restricted.
+        restricted = manager.filter(pk__in=ids, **{policy.restricted_field: True})
+        wanted = set(user_ids)
+        if policy.named_path:
+            for pk, user_id in restricted.values_list("pk", policy.named_path):
+                named = out.restricted.setdefault(pk, set())
+                if user_id in wanted:
+                    named.add(user_id)
+        else:
+            out.restricted = {pk: set() for pk in restricted.values_list("pk", flat=True)}
+    if policy.draft:
+        # The drafts with their teams (one query per team path; a draft without a team comes back with None).
+        for path in policy.team_paths:
+            for pk, team_id in manager.filter(policy.draft(), pk__in=ids).values_list("pk", path):
+                teams = out.drafts.setdefault(pk, (set(), set()))[0]
+                if team_id is not None:
+                    teams.add(team_id)
+        if out.drafts:
+            if policy.draft_readers_path:
+                named = manager.filter(pk__in=out.drafts, **{f"{policy.draft_readers_path}__in": user_ids})
+                for pk, user_id in named.values_list("pk", policy.draft_readers_path):
+                    out.drafts[pk][1].add(user_id)
+            membership = apps.get_model("teams", "Membership")
+            for user_id, team_id in membership.objects.filter(user_id__in=user_ids).values_list("user_id", "team_id"):
+                out.teams_of.setdefault(user_id, set()).add(team_id)
+    return out
+
+
 class VisibleQuerySet(models.QuerySet):
     def visible_to(self, user: User | AnonymousUser | None) -> VisibleQuerySet:
         return self.filter(visible_q(self.model, user))

@@ -5,7 +5,7 @@ from django.apps import apps
 from django.contrib import admin
 from pghistory.models import Event
 
-OUR_APPS = {"opsx", "teams", "incidents", "reviews", "learning", "notifications", "audit"}
+OUR_APPS = {"opsx", "teams", "incidents", "reviews", "learning", "notifications", "reminders", "audit"}
 
 
 def _is_history(model):

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "reviews",
     "learning",
     "notifications",
+    "reminders",
     "dashboards",
     "audit",
 ]
