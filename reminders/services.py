@@ -31,9 +31,11 @@ from django.urls import reverse
 from notifications.models import Notification
 from notifications.services import Notice, claimed_keys, notification_plan, notify_many
 from reminders import digests, selectors
-from reminders.models import Digest, ReminderSettings
+from reminders.models import Digest, ReminderSettings, TeamSchedule
 from reviews.models import Decision
-from teams.models import Team
+from teams import permissions
+from teams.models import Team, User
+from teams.permissions import Action
 
 Kind = Notification.Kind
 
@@ -244,3 +246,26 @@ def run_digests(
         ]
         sent = notify_many(notices=notices, actor=None)
     return DigestRun(digests=stored, notified=len(sent))
+
+
+SCHEDULE_FIELDS = (
+    "digest_enabled",
+    "digest_weekday",
+    "digest_hour",
+    "quiet_start_hour",
+    "quiet_end_hour",
+    "quiet_weekends",
+)
+
+
+@transaction.atomic
+def team_schedule_update(*, actor: User, team: Team, data: dict[str, object]) -> TeamSchedule:
+    """A team's lead (or an admin) sets when its digest goes out and its quiet hours (local time)."""
+    permissions.check(actor, Action.CHANGE, team)
+    schedule = TeamSchedule.objects.select_for_update().filter(team=team).first() or TeamSchedule(team=team)
+    for name in SCHEDULE_FIELDS:
+        if name in data:
+            setattr(schedule, name, data[name])
+    schedule.full_clean(exclude=["team"])
+    schedule.save()
+    return schedule
