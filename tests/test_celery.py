@@ -1,61 +1,24 @@
 """A task goes through the real Redis broker to a real worker process, which writes to the test database."""
 
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from opsx.models import WorkerHeartbeat
 from opsx.tasks import heartbeat
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.workers import start_worker, stop_workers, worker_env
 
 
 @pytest.fixture
 def worker(transactional_db):
     """A Celery worker on its own queue, using the test database."""
     queue = f"test-{uuid.uuid4().hex[:12]}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "opsx.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "opsx",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_worker(queue, env=worker_env())
     try:
         yield queue
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_workers([proc])
 
 
 @pytest.mark.worker

@@ -6,13 +6,10 @@ email backend of tests/notifications/backends.py, which writes messages to a fol
 its own worker on request. Skipped only when Redis cannot be reached.
 """
 
-import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -25,8 +22,8 @@ from opsx.celery import app
 from tests.factories import PersonChannelFactory, PreferenceFactory, UserFactory
 from tests.notifications.backends import sent_messages
 from tests.notifications.webhook import Receiver
+from tests.workers import start_worker, stop_workers, worker_env
 
-ROOT = Path(__file__).resolve().parents[2]
 KIND = Notification.Kind.MENTION
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -56,45 +53,30 @@ def workers(outbox):
     queue = f"test-delivery-{uuid.uuid4().hex[:10]}"
     previous_queue = app.conf.task_default_queue
     app.conf.task_default_queue = queue
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "opsx.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "CELERY_VISIBILITY_TIMEOUT": "4",
-        "CELERY_TASK_TIME_LIMIT": "3",
-        "CELERY_TASK_SOFT_TIME_LIMIT": "2",
-        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
-        "NOTIFY_SEND_TIME_LIMIT": "2",
-        "NOTIFY_LEASE_SECONDS": "3",
-        "NOTIFY_RETRY_BASE_SECONDS": "0.2",
-        "TEST_EMAIL_BACKEND": "tests.notifications.backends.FlakyFileBackend",
-        "TEST_MAIL_DIR": str(outbox),
-    }
+    env = worker_env(
+        CELERY_TASK_DEFAULT_QUEUE=queue,
+        CELERY_VISIBILITY_TIMEOUT="4",
+        CELERY_TASK_TIME_LIMIT="3",
+        CELERY_TASK_SOFT_TIME_LIMIT="2",
+        CELERY_UNACKED_RESTORE_INTERVAL="1",
+        CELERY_UNACKED_RESTORE_THROTTLE="1",
+        NOTIFY_SEND_TIME_LIMIT="2",
+        NOTIFY_LEASE_SECONDS="3",
+        NOTIFY_RETRY_BASE_SECONDS="0.2",
+        TEST_EMAIL_BACKEND="tests.notifications.backends.FlakyFileBackend",
+        TEST_MAIL_DIR=str(outbox),
+    )
     procs: list[subprocess.Popen] = []
 
     def start(n: int = 1, pool: str = "solo") -> list[subprocess.Popen]:
         for i in range(n):
-            args = [sys.executable, "-m", "celery", "-A", "opsx", "worker", f"--pool={pool}", "-Q", queue]
-            args += ["-n", f"w{len(procs)}-{i}@%h", "--loglevel=WARNING", "--without-gossip", "--without-mingle"]
-            args += ["--without-heartbeat"] + (["--concurrency=1"] if pool == "prefork" else [])
-            procs.append(
-                subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            )
+            procs.append(start_worker(queue, env=env, name=f"w{len(procs)}-{i}@%h", pool=pool))
         return procs[-n:]
 
     start.queue = queue  # type: ignore[attr-defined]
     start.redis = redis_client  # type: ignore[attr-defined]
     yield start
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    stop_workers(procs)
     redis_client.delete(queue)
     app.conf.task_default_queue = previous_queue
 

@@ -4,15 +4,10 @@ Each worker listens on its own queue, so both runs start together, one in each p
 sent behind each run says when that worker has finished it (a solo worker takes its queue in order).
 """
 
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from notifications.models import Notification
@@ -21,56 +16,19 @@ from opsx.tasks import heartbeat
 from reminders.models import Digest, ReminderSettings, TeamSchedule
 from reminders.services import run_digests, run_reminder_sweep
 from reminders.tasks import send_digests, send_reminders
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.workers import start_worker, stop_workers, worker_env
 
 
 @pytest.fixture(scope="module")
 def two_workers(django_db_setup, django_db_blocker):
     """Started once for the module: the workers only need the test database's name."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "opsx.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-    }
+    env = worker_env()
     queues = [f"test-{uuid.uuid4().hex[:12]}" for _ in range(2)]
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "opsx",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                queue,
-                "-n",
-                f"{queue}@%h",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],  # fmt: skip
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for queue in queues
-    ]
+    procs = [start_worker(queue, env=env, name=f"{queue}@%h") for queue in queues]
     try:
         yield queues
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_workers(procs)
 
 
 def _both(task, queues):
